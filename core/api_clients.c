@@ -1,1 +1,131 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * api_clients.c - /api/v1/clients: the companies acsfield serves (create, list, get, update).
+ *
+ * Each write is one SQL statement: the row change and its audit_log row commit together.
+ * Bodies are checked against the field table before anything reaches the database; the
+ * statement then reads the fields from the body as one jsonb parameter through the table's row
+ * type (jsonb_populate_record), so the column types do the conversions.
+ */
+#include <string.h>
+
+#include "api.h"
+
+static const jv_field_t client_fields[] = {
+    {"id", JV_UUID, JV_READONLY, NULL, 0, 0},
+    {"name", JV_STRING, JV_REQUIRED, NULL, 1, 300},
+    {"contact_name", JV_STRING, JV_NULLABLE, NULL, 0, 300},
+    {"contact_phone", JV_STRING, JV_NULLABLE, NULL, 0, 100},
+    {"contact_email", JV_STRING, JV_NULLABLE, NULL, 0, 300},
+    {"crm_ref", JV_STRING, JV_NULLABLE, NULL, 1, 200},
+    {"notes", JV_STRING, 0, NULL, 0, 10000},
+};
+#define NFIELDS (sizeof(client_fields) / sizeof(client_fields[0]))
+
+static const char sql_create[] =
+    "WITH b AS (SELECT $1::jsonb AS j),"
+    " r AS (SELECT (jsonb_populate_record(NULL::client,"
+    "        jsonb_build_object('id', gen_random_uuid(), 'notes', '') || b.j)).* FROM b),"
+    " ins AS (INSERT INTO client (id, name, contact_name, contact_phone, contact_email,"
+    "                             crm_ref, notes)"
+    "         SELECT id, name, contact_name, contact_phone, contact_email, crm_ref, notes FROM r"
+    "         ON CONFLICT (id) DO NOTHING RETURNING *),"
+    " audit AS (INSERT INTO audit_log (actor_id, action, object_type, object_id, detail)"
+    "           SELECT $2::uuid, 'create', 'client', id, (SELECT j FROM b) FROM ins)"
+    " SELECT 'created', row_to_json(ins)::text, ins.id FROM ins"
+    " UNION ALL"
+    " SELECT CASE WHEN acs_matches(to_jsonb(c), b.j,"
+    "                  to_jsonb(jsonb_populate_record(NULL::client, b.j)))"
+    "             THEN 'replay' ELSE 'conflict' END, row_to_json(c)::text, c.id"
+    " FROM client c, b WHERE c.id = (b.j->>'id')::uuid AND NOT EXISTS (SELECT 1 FROM ins)";
+
+static const char sql_get[] = "SELECT row_to_json(c)::text FROM client c WHERE c.id = $1";
+
+static const char sql_update[] =
+    "WITH upd AS (UPDATE client c SET (name, contact_name, contact_phone, contact_email,"
+    "                                  crm_ref, notes) ="
+    "    (SELECT r.name, r.contact_name, r.contact_phone, r.contact_email, r.crm_ref, r.notes"
+    "     FROM jsonb_populate_record(c, $2::jsonb) r)"
+    "   WHERE c.id = $1 RETURNING c.*),"
+    " audit AS (INSERT INTO audit_log (actor_id, action, object_type, object_id, detail)"
+    "           SELECT $3::uuid, 'update', 'client', id, $2::jsonb FROM upd)"
+    " SELECT row_to_json(upd)::text FROM upd";
+
+static const char sql_list[] =
+    "WITH page AS (SELECT c.*, row_number() OVER (ORDER BY c.created_at DESC, c.id DESC) AS rn"
+    "   FROM client c"
+    "   WHERE ($2::bigint IS NULL OR (c.created_at, c.id) < (acs_cursor_ts($2), $3::uuid))"
+    "     AND ($4::text IS NULL OR c.name ILIKE '%' || $4 || '%')"
+    "   ORDER BY c.created_at DESC, c.id DESC LIMIT $1::int + 1)"
+    " SELECT json_build_object("
+    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"
+    "                      WHERE p.rn <= $1::int), '[]'::json),"
+    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
+    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
+
+static void on_created(api_req_t *r, int err, PGresult *res)
+{
+    api_reply_create_result(r, err, res, "client", "/api/v1/clients");
+}
+
+static void create(api_req_t *r)
+{
+    if (api_body_check(r, client_fields, NFIELDS, JV_CREATE, 0) != 0)
+        return;
+    const char *params[] = {api_json_text(r, r->body), r->user.id};
+    api_query(r, sql_create, 2, params, on_created);
+}
+
+static void on_row(api_req_t *r, int err, PGresult *res)
+{
+    api_reply_row(r, err, res, "client");
+}
+
+static void get(api_req_t *r)
+{
+    if (api_path_uuid(r, 0, "client") != 0)
+        return;
+    const char *params[] = {r->path[0]};
+    api_query(r, sql_get, 1, params, on_row);
+}
+
+static void update(api_req_t *r)
+{
+    if (api_path_uuid(r, 0, "client") != 0 ||
+        api_body_check(r, client_fields, NFIELDS, JV_PATCH, 0) != 0)
+        return;
+    const char *params[] = {r->path[0], api_json_text(r, r->body), r->user.id};
+    api_query(r, sql_update, 3, params, on_row);
+}
+
+static void on_list(api_req_t *r, int err, PGresult *res)
+{
+    if (err != 0) {
+        api_reply_db_error(r, err, res);
+        return;
+    }
+    api_reply_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+static void list(api_req_t *r)
+{
+    static const char *const allowed[] = {"limit", "cursor", "q", NULL};
+    char limit[8];
+    const char *cur_ts, *cur_id;
+    if (api_query_check(r, allowed) != 0 || api_list_params(r, limit, &cur_ts, &cur_id) != 0)
+        return;
+    const char *params[] = {limit, cur_ts, cur_id, qs_get(&r->qs, "q")};
+    api_query(r, sql_list, 4, params, on_list);
+}
+
+void api_clients_register(server_t *srv)
+{
+    static const api_route_t routes[] = {
+        {"POST", "/api/v1/clients", ROLE_ADMIN | ROLE_DISPATCHER, create, "clients.create"},
+        {"GET", "/api/v1/clients", ROLE_ANY, list, "clients.list"},
+        {"GET", "/api/v1/clients/{}", ROLE_ANY, get, "clients.get"},
+        {"PATCH", "/api/v1/clients/{}", ROLE_ADMIN | ROLE_DISPATCHER, update, "clients.update"},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        api_route_add(srv, &routes[i]);
+}

@@ -1,1 +1,356 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * api_tickets.c - /api/v1/tickets: clients' requests for help, their lifecycle
+ * (ticket_fsm.h) and their append-only event history.
+ *
+ * A transition is one statement: it locks the ticket, moves it only if its current status is
+ * in the action's source set (ticket_action_sources_literal), and writes the event row; when
+ * nothing moved, the same statement tells why (unknown, not the engineer's, or a status the
+ * action is not allowed from), so the reply never races with another writer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "acs_error.h"
+#include "api.h"
+#include "ticket_fsm.h"
+
+static const char *const categories[] = {"emergency", "standard", "consultation", NULL};
+
+static const jv_field_t ticket_fields[] = {
+    {"id", JV_UUID, JV_READONLY, NULL, 0, 0},
+    {"client_id", JV_UUID, JV_REQUIRED | JV_READONLY, NULL, 0, 0},
+    {"site_id", JV_UUID, JV_REQUIRED | JV_READONLY, NULL, 0, 0},
+    {"device_id", JV_UUID, JV_NULLABLE, NULL, 0, 0},
+    {"category", JV_ENUM, JV_REQUIRED, categories, 0, 0},
+    {"subject", JV_STRING, JV_REQUIRED, NULL, 1, 500},
+    {"description", JV_STRING, 0, NULL, 0, 20000},
+    {"crm_ref", JV_STRING, JV_NULLABLE, NULL, 1, 200},
+    {"reporter_name", JV_STRING, JV_NULLABLE, NULL, 0, 300},
+    {"reporter_phone", JV_STRING, JV_NULLABLE, NULL, 0, 100},
+};
+#define NFIELDS (sizeof(ticket_fields) / sizeof(ticket_fields[0]))
+
+static const jv_field_t note_fields[] = {
+    {"note", JV_STRING, JV_NULLABLE, NULL, 0, 5000},
+};
+
+/* $1 body, $2 actor */
+static const char sql_create[] =
+    "WITH b AS (SELECT $1::jsonb AS j),"
+    " r AS (SELECT (jsonb_populate_record(NULL::ticket,"
+    "        jsonb_build_object('id', gen_random_uuid(), 'description', '') || b.j)).* FROM b),"
+    " ins AS (INSERT INTO ticket (id, client_id, site_id, device_id, category, subject,"
+    "                             description, crm_ref, reporter_name, reporter_phone,"
+    "                             created_by)"
+    "         SELECT id, client_id, site_id, device_id, category, subject, description, crm_ref,"
+    "                reporter_name, reporter_phone, $2::uuid FROM r"
+    "         ON CONFLICT (id) DO NOTHING RETURNING *),"
+    " ev AS (INSERT INTO ticket_event (ticket_id, kind, to_status, actor_id, data)"
+    "        SELECT id, 'created', status, $2::uuid, (SELECT j FROM b) FROM ins)"
+    " SELECT 'created', row_to_json(ins)::text, ins.id FROM ins"
+    " UNION ALL"
+    " SELECT CASE WHEN acs_matches(to_jsonb(t), b.j,"
+    "                  to_jsonb(jsonb_populate_record(NULL::ticket, b.j)))"
+    "             THEN 'replay' ELSE 'conflict' END, row_to_json(t)::text, t.id"
+    " FROM ticket t, b WHERE t.id = (b.j->>'id')::uuid AND NOT EXISTS (SELECT 1 FROM ins)";
+
+/* $1 id, $2 role, $3 user */
+static const char sql_get[] =
+    "SELECT (to_jsonb(t) || jsonb_build_object("
+    "   'events', coalesce((SELECT jsonb_agg(to_jsonb(e) - 'ticket_id' ORDER BY e.id)"
+    "                       FROM ticket_event e WHERE e.ticket_id = t.id), '[]'::jsonb),"
+    "   'jobs', coalesce((SELECT jsonb_agg(jsonb_build_object('id', j.id, 'kind', j.kind,"
+    "                       'status', j.status, 'engineer_id', j.engineer_id,"
+    "                       'planned_start', j.planned_start) ORDER BY j.created_at, j.id)"
+    "                     FROM job j WHERE j.ticket_id = t.id), '[]'::jsonb)))::text,"
+    "  ($2::text <> 'engineer' OR EXISTS (SELECT 1 FROM job j WHERE j.ticket_id = t.id"
+    "                                     AND j.engineer_id = $3::uuid))"
+    " FROM ticket t WHERE t.id = $1::uuid";
+
+/* $1 id, $2 body, $3 actor */
+static const char sql_update[] =
+    "WITH upd AS (UPDATE ticket t SET (subject, description, category, device_id, crm_ref,"
+    "                                  reporter_name, reporter_phone) ="
+    "    (SELECT r.subject, r.description, r.category, r.device_id, r.crm_ref, r.reporter_name,"
+    "            r.reporter_phone FROM jsonb_populate_record(t, $2::jsonb) r)"
+    "   WHERE t.id = $1::uuid RETURNING t.*),"
+    " ev AS (INSERT INTO ticket_event (ticket_id, kind, from_status, to_status, actor_id, data)"
+    "        SELECT id, 'updated', status, status, $3::uuid, $2::jsonb FROM upd)"
+    " SELECT row_to_json(upd)::text FROM upd";
+
+/* $1 id, $2 target status, $3 action, $4 source statuses, $5 note, $6 role, $7 actor */
+static const char sql_transition[] =
+    "WITH cur AS (SELECT t.id, t.status,"
+    "               ($6::text <> 'engineer' OR EXISTS (SELECT 1 FROM job j"
+    "                  WHERE j.ticket_id = t.id AND j.engineer_id = $7::uuid)) AS mine"
+    "             FROM ticket t WHERE t.id = $1::uuid FOR UPDATE),"
+    " upd AS (UPDATE ticket t SET status = $2,"
+    "           first_contact_at = CASE WHEN $3 IN ('acknowledge', 'start')"
+    "                                   THEN coalesce(t.first_contact_at, now())"
+    "                                   ELSE t.first_contact_at END,"
+    "           resolved_at = CASE WHEN $3 = 'resolve' THEN now()"
+    "                              WHEN $3 = 'reopen' THEN NULL ELSE t.resolved_at END,"
+    "           closed_at = CASE WHEN $3 = 'close' THEN now()"
+    "                            WHEN $3 = 'reopen' THEN NULL ELSE t.closed_at END"
+    "         FROM cur WHERE t.id = cur.id AND cur.mine AND cur.status = ANY ($4::text[])"
+    "         RETURNING t.*, cur.status AS old_status),"
+    " ev AS (INSERT INTO ticket_event (ticket_id, kind, from_status, to_status, actor_id, note)"
+    "        SELECT id, $3, old_status, status, $7::uuid, $5 FROM upd)"
+    " SELECT 'ok', (to_jsonb(upd) - 'old_status')::text FROM upd"
+    " UNION ALL"
+    " SELECT CASE WHEN NOT cur.mine THEN 'forbidden' ELSE 'conflict' END, cur.status"
+    " FROM cur WHERE NOT EXISTS (SELECT 1 FROM upd)";
+
+/* $1 limit, $2/$3 cursor, $4 statuses, $5 categories, $6 site, $7 client, $8 device,
+ * $9 created_from, $10 created_to, $11 role, $12 user */
+static const char sql_list[] =
+    "WITH page AS (SELECT x.*, row_number() OVER () AS rn FROM ("
+    "   SELECT t.* FROM ticket t"
+    "   WHERE ($2::bigint IS NULL OR (t.created_at, t.id) < (acs_cursor_ts($2), $3::uuid))"
+    "     AND ($4::text[] IS NULL OR t.status = ANY ($4::text[]))"
+    "     AND ($5::text[] IS NULL OR t.category = ANY ($5::text[]))"
+    "     AND ($6::uuid IS NULL OR t.site_id = $6::uuid)"
+    "     AND ($7::uuid IS NULL OR t.client_id = $7::uuid)"
+    "     AND ($8::uuid IS NULL OR t.device_id = $8::uuid)"
+    "     AND ($9::timestamptz IS NULL OR t.created_at >= $9::timestamptz)"
+    "     AND ($10::timestamptz IS NULL OR t.created_at < $10::timestamptz)"
+    "     AND ($11::text <> 'engineer' OR EXISTS (SELECT 1 FROM job j"
+    "            WHERE j.ticket_id = t.id AND j.engineer_id = $12::uuid))"
+    "   ORDER BY t.created_at DESC, t.id DESC LIMIT $1::int + 1) x)"
+    " SELECT json_build_object("
+    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"
+    "                      WHERE p.rn <= $1::int), '[]'::json),"
+    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
+    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
+
+static void on_created(api_req_t *r, int err, PGresult *res)
+{
+    api_reply_create_result(r, err, res, "ticket", "/api/v1/tickets");
+}
+
+static void create(api_req_t *r)
+{
+    if (api_body_check(r, ticket_fields, NFIELDS, JV_CREATE, 0) != 0)
+        return;
+    const char *params[] = {api_json_text(r, r->body), r->user.id};
+    api_query(r, sql_create, 2, params, on_created);
+}
+
+static void on_get(api_req_t *r, int err, PGresult *res)
+{
+    if (err == 0 && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+        api_problem(r, 403, "forbidden", NULL, NULL,
+                    "ticket %s has no job assigned to you; engineers see only the tickets of "
+                    "their jobs",
+                    r->path[0]);
+        return;
+    }
+    api_reply_row(r, err, res, "ticket");
+}
+
+static void get(api_req_t *r)
+{
+    if (api_path_uuid(r, 0, "ticket") != 0)
+        return;
+    const char *params[] = {r->path[0], role_name(r->user.role), r->user.id};
+    api_query(r, sql_get, 3, params, on_get);
+}
+
+static void on_row(api_req_t *r, int err, PGresult *res)
+{
+    api_reply_row(r, err, res, "ticket");
+}
+
+static void update(api_req_t *r)
+{
+    if (api_path_uuid(r, 0, "ticket") != 0 ||
+        api_body_check(r, ticket_fields, NFIELDS, JV_PATCH, 0) != 0)
+        return;
+    const char *params[] = {r->path[0], api_json_text(r, r->body), r->user.id};
+    api_query(r, sql_update, 3, params, on_row);
+}
+
+static void on_transition(api_req_t *r, int err, PGresult *res)
+{
+    if (err != 0 || PQntuples(res) == 0) {
+        api_reply_row(r, err, res, "ticket"); /* error, or 404 */
+        return;
+    }
+    const char *outcome = PQgetvalue(res, 0, 0);
+    const char *value = PQgetvalue(res, 0, 1);
+    if (strcmp(outcome, "ok") == 0) {
+        api_reply_json(r, 200, value, (size_t)PQgetlength(res, 0, 1));
+        return;
+    }
+    if (strcmp(outcome, "forbidden") == 0) {
+        api_problem(r, 403, "forbidden", NULL, NULL,
+                    "ticket %s has no job assigned to you; engineers change only the tickets "
+                    "of their jobs",
+                    r->path[0]);
+        return;
+    }
+    ticket_status_t cur;
+    char allowed[160] = "none";
+    if (ticket_status_parse(value, &cur) == 0)
+        ticket_allowed_actions(cur, allowed, sizeof(allowed));
+    api_reply_transition_conflict(r, "ticket", r->path[1], value, allowed);
+}
+
+static void transition(api_req_t *r)
+{
+    ticket_action_t action;
+    if (api_path_uuid(r, 0, "ticket") != 0)
+        return;
+    if (ticket_action_parse(r->path[1], &action) != 0) {
+        api_problem(r, 404, "not-found", NULL, NULL,
+                    "no ticket action \"%s\" (actions: acknowledge, start, wait, resume, "
+                    "resolve, close, reopen)",
+                    r->path[1]);
+        return;
+    }
+    if (api_is_engineer(r) && action != TICKET_ACT_START && action != TICKET_ACT_WAIT &&
+        action != TICKET_ACT_RESUME && action != TICKET_ACT_RESOLVE) {
+        api_problem(r, 403, "forbidden", NULL, NULL,
+                    "engineers may start, wait, resume and resolve tickets, not %s",
+                    ticket_action_name(action));
+        return;
+    }
+    if (api_body_check(r, note_fields, 1, JV_CREATE, 1) != 0)
+        return;
+
+    unsigned sources = ticket_action_sources(action);
+    ticket_status_t to = TICKET_NEW;
+    for (int s = 0; s < TICKET_STATUS_COUNT; s++) {
+        if (sources & (1u << s)) {
+            ticket_transition((ticket_status_t)s, action, &to);
+            break;
+        }
+    }
+    char src[160];
+    ticket_action_sources_literal(action, src, sizeof(src));
+    const json_t *note = json_object_get(r->body, "note");
+    const char *params[] = {r->path[0],
+                            ticket_status_name(to),
+                            ticket_action_name(action),
+                            src,
+                            json_is_string(note) ? json_string_value(note) : NULL,
+                            role_name(r->user.role),
+                            r->user.id};
+    api_query(r, sql_transition, 7, params, on_transition);
+}
+
+/* Turn "a,b" of names accepted by valid() into the array literal "{a,b}" in out. Return 0, or
+ * a negative code after replying 400 naming the parameter. */
+static int enum_list(api_req_t *r, const char *param, int (*valid)(const char *), char *out,
+                     size_t outlen, const char **result)
+{
+    const char *v = qs_get(&r->qs, param);
+    *result = NULL;
+    if (v == NULL)
+        return 0;
+    size_t n = 0;
+    out[n++] = '{';
+    const char *p = v;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        char item[40];
+        if (len == 0 || len >= sizeof(item) || n + len + 2 >= outlen)
+            goto bad;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (!valid(item))
+            goto bad;
+        if (n > 1)
+            out[n++] = ',';
+        memcpy(out + n, item, len);
+        n += len;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    out[n++] = '}';
+    out[n] = '\0';
+    *result = out;
+    return 0;
+bad:
+    api_problem(r, 400, "validation", param, NULL,
+                "query parameter \"%s\" must be a comma-separated list of: %s", param,
+                strcmp(param, "status") == 0
+                    ? "new, acknowledged, in_progress, waiting_client, resolved, closed"
+                    : "emergency, standard, consultation");
+    return ACS_EINVAL;
+}
+
+static int status_valid(const char *s)
+{
+    ticket_status_t st;
+    return ticket_status_parse(s, &st) == 0;
+}
+
+/* Check that each named query parameter, when given, is a UUID (or an RFC 3339 time). */
+static int check_params(api_req_t *r, const char *const *names, int (*ok)(const char *),
+                        const char *what)
+{
+    for (size_t i = 0; names[i] != NULL; i++) {
+        const char *v = qs_get(&r->qs, names[i]);
+        if (v != NULL && !ok(v)) {
+            api_problem(r, 400, "validation", names[i], NULL, "query parameter \"%s\" must be %s",
+                        names[i], what);
+            return ACS_EINVAL;
+        }
+    }
+    return 0;
+}
+
+static void on_list(api_req_t *r, int err, PGresult *res)
+{
+    api_reply_row(r, err, res, "ticket list");
+}
+
+static void list(api_req_t *r)
+{
+    static const char *const allowed[] = {"limit",      "cursor",    "status",    "category",
+                                          "site_id",    "client_id", "device_id", "created_from",
+                                          "created_to", NULL};
+    static const char *const uuids[] = {"site_id", "client_id", "device_id", NULL};
+    static const char *const times[] = {"created_from", "created_to", NULL};
+    char limit[8], statuses[160], cats[80];
+    const char *cur_ts, *cur_id, *st, *ca;
+    if (api_query_check(r, allowed) != 0 || api_list_params(r, limit, &cur_ts, &cur_id) != 0 ||
+        enum_list(r, "status", status_valid, statuses, sizeof(statuses), &st) != 0 ||
+        enum_list(r, "category", ticket_category_valid, cats, sizeof(cats), &ca) != 0 ||
+        check_params(r, uuids, jv_is_uuid, "a UUID") != 0 ||
+        check_params(r, times, jv_is_timestamp,
+                     "an RFC 3339 date-time with offset, e.g. 2026-11-01T00:00:00Z") != 0)
+        return;
+    const char *params[] = {limit,
+                            cur_ts,
+                            cur_id,
+                            st,
+                            ca,
+                            qs_get(&r->qs, "site_id"),
+                            qs_get(&r->qs, "client_id"),
+                            qs_get(&r->qs, "device_id"),
+                            qs_get(&r->qs, "created_from"),
+                            qs_get(&r->qs, "created_to"),
+                            role_name(r->user.role),
+                            r->user.id};
+    api_query(r, sql_list, 12, params, on_list);
+}
+
+void api_tickets_register(server_t *srv)
+{
+    static const api_route_t routes[] = {
+        {"POST", "/api/v1/tickets", ROLE_ADMIN | ROLE_DISPATCHER, create, "tickets.create"},
+        {"GET", "/api/v1/tickets", ROLE_ANY, list, "tickets.list"},
+        {"GET", "/api/v1/tickets/{}", ROLE_ANY, get, "tickets.get"},
+        {"PATCH", "/api/v1/tickets/{}", ROLE_ADMIN | ROLE_DISPATCHER, update, "tickets.update"},
+        {"POST", "/api/v1/tickets/{}/{}",
+         ROLE_ADMIN | ROLE_DISPATCHER | ROLE_SENIOR | ROLE_ENGINEER, transition,
+         "tickets.transition"},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        api_route_add(srv, &routes[i]);
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api.h - what every HTTP API handler uses: routes, the per-request context, replies
+ * (JSON and application/problem+json), body and query validation, and database queries
+ * bound to the request.
+ *
+ * A resource lives in one file (api_tickets.c, ...) with one public api_*_register() that
+ * adds its routes; everything else in it is static. A handler runs on the loop thread; it
+ * either replies at once or starts a query with api_query() and replies from its callback.
+ * The request context is allocated in the h2o request's pool: when the client goes away
+ * before the reply, the pending query is abandoned and its callback never runs.
+ */
+#ifndef ACS_API_H
+#define ACS_API_H
+
+#include <h2o.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "jsonv.h"
+#include "qs.h"
+
+typedef enum {
+    ROLE_ADMIN = 1u << 0,
+    ROLE_HEAD = 1u << 1,
+    ROLE_DISPATCHER = 1u << 2,
+    ROLE_ENGINEER = 1u << 3,
+    ROLE_SENIOR = 1u << 4
+} role_t;
+
+#define ROLE_ANY  (ROLE_ADMIN | ROLE_HEAD | ROLE_DISPATCHER | ROLE_ENGINEER | ROLE_SENIOR)
+#define ROLE_NONE 0u /* route needs no token */
+
+/* Role name as stored ("dispatcher"), or NULL. */
+const char *role_name(role_t role);
+/* Parse a role name; 0 if unknown. */
+role_t role_parse(const char *name);
+
+typedef struct api_req api_req_t;
+typedef struct server server_t;
+typedef void (*api_handler_fn)(api_req_t *r);
+
+#define API_MAX_PATH_PARAMS 4
+
+typedef struct {
+    const char *method;  /* "GET", "POST", "PATCH" */
+    const char *pattern; /* "/api/v1/tickets/{}" : each {} matches one path segment */
+    unsigned roles;      /* roles allowed; ROLE_NONE: no token needed */
+    api_handler_fn fn;
+    const char *name; /* route label for metrics: "tickets.get" */
+} api_route_t;
+
+typedef struct {
+    char id[37];
+    char name[201];
+    role_t role;
+} api_user_t;
+
+struct api_req {
+    h2o_req_t *req; /* NULL once the client went away */
+    server_t *srv;
+    const api_route_t *route;
+    char *path[API_MAX_PATH_PARAMS]; /* matched {} segments, decoded, NUL-terminated */
+    size_t npath;
+    api_user_t user;
+    json_t *body; /* set by api_body_check */
+    qs_t qs;      /* set by api_query_check */
+    db_query_t *pending;
+    uint64_t started_ns;
+    int replied;
+    void *data;            /* handler's own state, usually in the request pool */
+    void (*data_cb)(void); /* api_query's callback while a query is pending */
+};
+
+/* Routing table (http.c). Routes are matched in the order they were added. */
+void api_route_add(server_t *srv, const api_route_t *route);
+
+/* The resources; each adds its routes (api_health.c, api_clients.c, ...). */
+void api_health_register(server_t *srv);
+void api_clients_register(server_t *srv);
+void api_sites_register(server_t *srv);
+void api_devices_register(server_t *srv);
+void api_tickets_register(server_t *srv);
+void api_jobs_register(server_t *srv);
+
+/* --- replies (each sends exactly once; later calls are ignored) ------------------------ */
+
+/* Send body (copied) with the given status and Content-Type application/json. */
+void api_reply_json(api_req_t *r, int status, const char *body, size_t len);
+
+/* Same, with a Location header (for 201). */
+void api_reply_created(api_req_t *r, const char *location, const char *body, size_t len);
+
+/* Send application/problem+json. `type` is the slug after "/problems/" ("validation");
+ * field (may be NULL) goes into "field"; extra (may be NULL, reference stolen) is merged into
+ * the object; detail is printf-formatted. */
+void api_problem(api_req_t *r, int status, const char *type, const char *field, json_t *extra,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Send the reply that a database error calls for: 503 with Retry-After for an unavailable
+ * database, 400/409 for constraint violations (named in the detail), 500 otherwise. */
+void api_reply_db_error(api_req_t *r, int err, const PGresult *res);
+
+/* Reply from a create statement whose result row is (outcome, object JSON, id): outcome
+ * "created" gives 201 with Location <collection>/<id>, "replay" 200 with the stored object,
+ * "conflict" 409 naming the id. `what` names the resource in messages ("ticket"). */
+void api_reply_create_result(api_req_t *r, int err, PGresult *res, const char *what,
+                             const char *collection);
+
+/* Reply 200 with column 0 of the single row of res, or 404 "no <what> with id <path[0]>"
+ * when there is no row; database errors as api_reply_db_error. */
+void api_reply_row(api_req_t *r, int err, PGresult *res, const char *what);
+
+/* 409 for an illegal transition: "<what> <id> is <status>; <action> is allowed from ...",
+ * with "status" and "allowed" (array, from the comma-separated allowed_csv, "none" = []). */
+void api_reply_transition_conflict(api_req_t *r, const char *what, const char *action,
+                                   const char *status, const char *allowed_csv);
+
+/* Send a text/plain reply (metrics). */
+void api_reply_text(api_req_t *r, int status, const char *content_type, const char *body,
+                    size_t len);
+
+/* --- input ------------------------------------------------------------------------------ */
+
+/* Parse and check the JSON body against fields (see jsonv.h); sets r->body. Return 0, or a
+ * negative code after replying 400/415. An absent body is treated as {} when allow_empty. */
+int api_body_check(api_req_t *r, const jv_field_t *fields, size_t nfields, jv_mode_t mode,
+                   int allow_empty);
+
+/* Parse the query string and check its names against allowed (NULL-terminated); sets r->qs.
+ * Return 0, or a negative code after replying 400. */
+int api_query_check(api_req_t *r, const char *const *allowed);
+
+/* Check that path parameter i is a UUID; if not, reply 404 "no <what> with id ..." and
+ * return a negative code. */
+int api_path_uuid(api_req_t *r, size_t i, const char *what);
+
+/* Read limit (1..200, default 50) and cursor ("<epoch-microseconds>_<uuid>") from r->qs into
+ * text parameters: limit_out (size >= 8), cursor_ts_out and cursor_id_out (NULL when absent;
+ * they point into the request pool). Return 0, or a negative code after replying 400. */
+int api_list_params(api_req_t *r, char *limit_out, const char **cursor_ts_out,
+                    const char **cursor_id_out);
+
+/* Serialise a JSON value compactly into the request pool (NULL value gives NULL). */
+const char *api_json_text(api_req_t *r, const json_t *v);
+
+/* --- database --------------------------------------------------------------------------- */
+
+typedef void (*api_query_cb)(api_req_t *r, int err, PGresult *res);
+
+/* Run sql with text params for this request. cb runs on the loop unless the client went away.
+ * If the query cannot even be queued, this replies 503 itself and returns a negative code
+ * (cb is not called). */
+int api_query(api_req_t *r, const char *sql, int nparams, const char *const *params,
+              api_query_cb cb);
+
+/* The caller's role may see only their own objects (engineer). */
+static inline int api_is_engineer(const api_req_t *r)
+{
+    return r->user.role == ROLE_ENGINEER;
+}
+
+#endif

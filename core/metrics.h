@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metrics.h - counters for /metrics in the Prometheus text format: requests by route, method
+ * and status, a latency histogram by route, and the database pool's state.
+ */
+#ifndef ACS_METRICS_H
+#define ACS_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+#define METRICS_BUCKETS 12
+
+typedef struct {
+    const char *route; /* static string of the route table */
+    const char *method;
+    int status;
+    uint64_t count;
+} metrics_counter_t;
+
+typedef struct {
+    const char *route;
+    uint64_t buckets[METRICS_BUCKETS]; /* cumulative at render time, per bucket here */
+    uint64_t count;
+    double sum_seconds;
+} metrics_histogram_t;
+
+typedef struct {
+    metrics_counter_t *counters;
+    size_t ncounters;
+    size_t cap_counters;
+    metrics_histogram_t *hists;
+    size_t nhists;
+    size_t cap_hists;
+} metrics_t;
+
+void metrics_init(metrics_t *m);
+void metrics_free(metrics_t *m);
+
+/* Count one finished request. route and method must outlive m (static strings). */
+void metrics_observe(metrics_t *m, const char *route, const char *method, int status,
+                     double seconds);
+
+/* Render everything as Prometheus text into a malloc'ed NUL-terminated buffer (*out; caller
+ * frees). Return 0 or ACS_ENOMEM (*out NULL). */
+int metrics_render(const metrics_t *m, const db_pool_stats_t *pool, unsigned inflight, char **out,
+                   size_t *len);
+
+#endif

@@ -72,6 +72,9 @@ struct api_req {
     int replied;
     void *data;            /* handler's own state, usually in the request pool */
     void (*data_cb)(void); /* api_query's callback while a query is pending */
+    const char *cache_key; /* set by api_list_query on a cache miss */
+    size_t cache_key_len;
+    uint64_t cache_gen;
 };
 
 /* Routing table (http.c). Routes are matched in the order they were added. */
@@ -155,6 +158,11 @@ typedef void (*api_query_cb)(api_req_t *r, int err, PGresult *res);
  * (cb is not called). */
 int api_query(api_req_t *r, const char *sql, int nparams, const char *const *params,
               api_query_cb cb);
+
+/* Run a list statement whose result is one row holding the whole JSON reply, and reply 200
+ * with it. Replies come from the list cache (cache.h) when a fresh one is there for this
+ * route, the caller's visibility (engineers see their own objects) and this query string. */
+int api_list_query(api_req_t *r, const char *sql, int nparams, const char *const *params);
 
 /* The caller's role may see only their own objects (engineer). */
 static inline int api_is_engineer(const api_req_t *r)

@@ -98,15 +98,6 @@ static void update(api_req_t *r)
     api_query(r, sql_update, 3, params, on_row);
 }
 
-static void on_list(api_req_t *r, int err, PGresult *res)
-{
-    if (err != 0) {
-        api_reply_db_error(r, err, res);
-        return;
-    }
-    api_reply_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 static void list(api_req_t *r)
 {
     static const char *const allowed[] = {"limit", "cursor", "q", NULL};
@@ -115,7 +106,7 @@ static void list(api_req_t *r)
     if (api_query_check(r, allowed) != 0 || api_list_params(r, limit, &cur_ts, &cur_id) != 0)
         return;
     const char *params[] = {limit, cur_ts, cur_id, qs_get(&r->qs, "q")};
-    api_query(r, sql_list, 4, params, on_list);
+    api_list_query(r, sql_list, 4, params);
 }
 
 void api_clients_register(server_t *srv)

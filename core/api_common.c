@@ -92,6 +92,11 @@ static void reply(api_req_t *r, int status, const char *ctype, size_t ctype_len,
         return;
     r->replied = 1;
     h2o_req_t *req = r->req;
+    /* A change answered here is visible to every later request of this instance at once;
+     * other instances learn of it through NOTIFY. */
+    if (status < 300 && r->srv->cache != NULL &&
+        !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))
+        cache_invalidate(r->srv->cache);
     metrics_observe(&r->srv->metrics, r->route->name, r->route->method, status, elapsed_s(r));
     req->res.status = status;
     req->res.reason = reason_phrase(status);
@@ -465,4 +470,43 @@ void api_reply_transition_conflict(api_req_t *r, const char *what, const char *a
     api_problem(r, 409, "conflict", NULL, extra,
                 "%s %s is %s: %s is not allowed from there (allowed: %s)", what,
                 r->npath > 0 ? r->path[0] : "?", status, action, allowed_csv);
+}
+
+static void on_list_done(api_req_t *r, int err, PGresult *res)
+{
+    if (err != 0 || PQntuples(res) != 1) {
+        api_reply_row(r, err, res, "list");
+        return;
+    }
+    const char *body = PQgetvalue(res, 0, 0);
+    size_t len = (size_t)PQgetlength(res, 0, 0);
+    if (r->cache_key != NULL)
+        cache_put(r->srv->cache, r->cache_key, r->cache_key_len, r->cache_gen, uv_now(r->srv->loop),
+                  body, len);
+    api_reply_json(r, 200, body, len);
+}
+
+int api_list_query(api_req_t *r, const char *sql, int nparams, const char *const *params)
+{
+    cache_t *cache = r->srv->cache;
+    if (cache != NULL && cache_enabled(cache)) {
+        h2o_req_t *req = r->req;
+        const char *q = req->query_at != SIZE_MAX ? req->path.base + req->query_at : "";
+        size_t qlen = req->query_at != SIZE_MAX ? req->path.len - req->query_at : 0;
+        /* Engineers see a list of their own; everyone else sees the same list. */
+        const char *scope = api_is_engineer(r) ? r->user.id : "*";
+        size_t n = strlen(r->route->name) + 1 + strlen(scope) + 1 + qlen;
+        char *key = h2o_mem_alloc_pool(&req->pool, n + 1);
+        snprintf(key, n + 1, "%s|%s|%.*s", r->route->name, scope, (int)qlen, q);
+        size_t len;
+        const char *hit = cache_get(cache, key, n, uv_now(r->srv->loop), &len);
+        if (hit != NULL) {
+            api_reply_json(r, 200, hit, len);
+            return 0;
+        }
+        r->cache_key = key;
+        r->cache_key_len = n;
+        r->cache_gen = cache_generation(cache);
+    }
+    return api_query(r, sql, nparams, params, on_list_done);
 }

@@ -454,11 +454,6 @@ bad:
     return ACS_EINVAL;
 }
 
-static void on_list(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_row(r, err, res, "job list");
-}
-
 static void list(api_req_t *r)
 {
     static const char *const allowed[] = {"limit",       "cursor",    "status",     "kind",
@@ -512,7 +507,7 @@ static void list(api_req_t *r)
                             qs_get(&r->qs, "site_id"),
                             qs_get(&r->qs, "from"),
                             qs_get(&r->qs, "to")};
-    api_query(r, sql_list, 11, params, on_list);
+    api_list_query(r, sql_list, 11, params);
 }
 
 void api_jobs_register(server_t *srv)

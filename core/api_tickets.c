@@ -304,11 +304,6 @@ static int check_params(api_req_t *r, const char *const *names, int (*ok)(const 
     return 0;
 }
 
-static void on_list(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_row(r, err, res, "ticket list");
-}
-
 static void list(api_req_t *r)
 {
     static const char *const allowed[] = {"limit",      "cursor",    "status",    "category",
@@ -337,7 +332,7 @@ static void list(api_req_t *r)
                             qs_get(&r->qs, "created_to"),
                             role_name(r->user.role),
                             r->user.id};
-    api_query(r, sql_list, 12, params, on_list);
+    api_list_query(r, sql_list, 12, params);
 }
 
 void api_tickets_register(server_t *srv)

@@ -49,7 +49,7 @@ static size_t bucket_of(const uint8_t *hash)
     return hash[0]; /* the hash is uniformly distributed already */
 }
 
-static const api_user_t *cache_get(auth_cache_t *cache, const uint8_t *hash, uint64_t now)
+static const api_user_t *token_cache_get(auth_cache_t *cache, const uint8_t *hash, uint64_t now)
 {
     auth_entry_t **pp = &cache->buckets[bucket_of(hash)];
     while (*pp != NULL) {
@@ -67,8 +67,8 @@ static const api_user_t *cache_get(auth_cache_t *cache, const uint8_t *hash, uin
     return NULL;
 }
 
-static void cache_put(auth_cache_t *cache, const uint8_t *hash, const api_user_t *user,
-                      uint64_t now)
+static void token_cache_put(auth_cache_t *cache, const uint8_t *hash, const api_user_t *user,
+                            uint64_t now)
 {
     if (cache->ttl_ms == 0)
         return;
@@ -112,7 +112,7 @@ static void on_user(api_req_t *r, int err, PGresult *res)
     snprintf(r->user.id, sizeof(r->user.id), "%s", PQgetvalue(res, 0, 0));
     snprintf(r->user.name, sizeof(r->user.name), "%s", PQgetvalue(res, 0, 2));
     r->user.role = role;
-    cache_put(&r->srv->auth, st->hash, &r->user, uv_now(r->srv->loop));
+    token_cache_put(&r->srv->auth, st->hash, &r->user, uv_now(r->srv->loop));
     r->data = NULL;
     st->next(r);
 }
@@ -143,7 +143,7 @@ void auth_request(api_req_t *r, void (*next)(api_req_t *r))
                     "the bearer token is malformed (expected acs_ followed by 43 characters)");
         return;
     }
-    const api_user_t *cached = cache_get(&r->srv->auth, st->hash, uv_now(r->srv->loop));
+    const api_user_t *cached = token_cache_get(&r->srv->auth, st->hash, uv_now(r->srv->loop));
     if (cached != NULL) {
         r->user = *cached;
         next(r);

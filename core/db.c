@@ -62,6 +62,7 @@ typedef struct {
     uv_timer_t timer; /* backoff, connect timeout or query timeout, by state */
     uint64_t backoff_ms;
     int was_up;
+    int listener; /* the LISTEN connection: never given queries */
     db_query_t *query;
     PGresult *result;
 } db_conn_t;
@@ -72,6 +73,7 @@ struct db_pool {
     char *conninfo;
     char options[128];
     db_conn_t *conns;
+    unsigned nconns; /* cfg.size, plus one when listening */
     db_query_t *head;
     db_query_t *tail;
     size_t queued;
@@ -86,6 +88,7 @@ struct db_pool {
 static void conn_connect(db_conn_t *c);
 static void conn_broken(db_conn_t *c, int err, const char *why);
 static void pool_dispatch(db_pool_t *pool);
+static void conn_flush(db_conn_t *c);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Handle bookkeeping: the pool is freed when its last libuv handle has closed.             */
@@ -259,6 +262,8 @@ static void conn_broken(db_conn_t *c, int err, const char *why)
     }
     db_query_t *q = c->query;
     c->query = NULL;
+    if (c->listener && c->state == CONN_IDLE && pool->cfg.on_listen_state != NULL)
+        pool->cfg.on_listen_state(0, pool->cfg.listen_arg);
     c->state = CONN_DOWN;
 
     if (!pool->closing) {
@@ -312,9 +317,21 @@ static void conn_continue_connect(db_conn_t *c)
             conn_broken(c, ACS_EIO, "cannot make the connection non-blocking");
             return;
         }
-        c->state = CONN_IDLE;
         c->backoff_ms = BACKOFF_MIN_MS;
         c->was_up = 1;
+        if (c->listener) {
+            char sql[128];
+            snprintf(sql, sizeof(sql), "LISTEN %s", c->pool->cfg.listen_channel);
+            if (!PQsendQuery(c->pg, sql)) {
+                conn_broken(c, ACS_EDBDOWN, PQerrorMessage(c->pg));
+                return;
+            }
+            c->state = CONN_BUSY;
+            uv_timer_start(&c->timer, on_query_timeout, c->pool->cfg.query_timeout_ms, 0);
+            conn_flush(c);
+            return;
+        }
+        c->state = CONN_IDLE;
         log_info("database connection %u up (server %d)", c->index, PQserverVersion(c->pg));
         pool_dispatch(c->pool);
         return;
@@ -351,11 +368,34 @@ static int conn_send(db_conn_t *c, db_query_t *q)
     return 0;
 }
 
+/* The LISTEN command of the listener connection has completed. */
+static void listener_ready(db_conn_t *c)
+{
+    PGresult *res = c->result;
+    c->result = NULL;
+    uv_timer_stop(&c->timer);
+    int ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+    char why[256];
+    snprintf(why, sizeof(why), "LISTEN failed: %s", res ? PQresultErrorMessage(res) : "no result");
+    PQclear(res);
+    if (!ok) {
+        conn_broken(c, ACS_EDBDOWN, why);
+        return;
+    }
+    c->state = CONN_IDLE;
+    if (c->pool->cfg.on_listen_state != NULL)
+        c->pool->cfg.on_listen_state(1, c->pool->cfg.listen_arg);
+}
+
 static void conn_finish_query(db_conn_t *c)
 {
     db_pool_t *pool = c->pool;
     db_query_t *q = c->query;
     PGresult *res = c->result;
+    if (c->listener) {
+        listener_ready(c);
+        return;
+    }
     c->query = NULL;
     c->result = NULL;
     uv_timer_stop(&c->timer);
@@ -387,8 +427,11 @@ static void conn_read(db_conn_t *c)
     if (c->state == CONN_IDLE) {
         /* Nothing was asked: a notice, a notification or the server closing the session. */
         PGnotify *n;
-        while ((n = PQnotifies(c->pg)) != NULL)
+        while ((n = PQnotifies(c->pg)) != NULL) {
+            if (c->listener && c->pool->cfg.on_notify != NULL)
+                c->pool->cfg.on_notify(n->relname, n->extra, c->pool->cfg.listen_arg);
             PQfreemem(n);
+        }
         if (PQstatus(c->pg) == CONNECTION_BAD)
             conn_broken(c, ACS_EDBDOWN, PQerrorMessage(c->pg));
         else if (!PQisBusy(c->pg)) {
@@ -520,7 +563,8 @@ int db_pool_new(uv_loop_t *loop, const db_pool_config_t *cfg, db_pool_t **out)
     if (pool->cfg.query_timeout_ms == 0)
         pool->cfg.query_timeout_ms = 15000;
     pool->conninfo = strdup(cfg->conninfo != NULL ? cfg->conninfo : "");
-    pool->conns = calloc(cfg->size, sizeof(*pool->conns));
+    pool->nconns = cfg->size + (cfg->listen_channel != NULL ? 1 : 0);
+    pool->conns = calloc(pool->nconns, sizeof(*pool->conns));
     if (pool->conninfo == NULL || pool->conns == NULL)
         goto fail;
     /* The server gives up on a statement a little before we give up on the connection. */
@@ -533,17 +577,18 @@ int db_pool_new(uv_loop_t *loop, const db_pool_config_t *cfg, db_pool_t **out)
     uv_timer_init(loop, &pool->wait_timer);
     pool->wait_timer.data = pool;
     pool->open_handles++;
-    for (unsigned i = 0; i < cfg->size; i++) {
+    for (unsigned i = 0; i < pool->nconns; i++) {
         db_conn_t *c = &pool->conns[i];
         c->pool = pool;
         c->index = i;
+        c->listener = i == cfg->size;
         c->poll_fd = -1;
         c->backoff_ms = BACKOFF_MIN_MS;
         uv_timer_init(loop, &c->timer);
         c->timer.data = c;
         pool->open_handles++;
     }
-    for (unsigned i = 0; i < cfg->size; i++)
+    for (unsigned i = 0; i < pool->nconns; i++)
         conn_connect(&pool->conns[i]);
     *out = pool;
     return 0;
@@ -572,7 +617,7 @@ void db_pool_close(db_pool_t *pool, void (*on_closed)(void *arg), void *arg)
     db_query_t *q;
     while ((q = queue_pop(pool)) != NULL)
         query_deliver(pool, q, ACS_ECANCELED, NULL);
-    for (unsigned i = 0; i < pool->cfg.size; i++) {
+    for (unsigned i = 0; i < pool->nconns; i++) {
         db_conn_t *c = &pool->conns[i];
         conn_broken(c, ACS_ECANCELED, "closing");
         uv_close((uv_handle_t *)&c->timer, timer_close_cb);

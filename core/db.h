@@ -30,6 +30,15 @@ typedef struct {
     uint64_t wait_ms;          /* max wait for a connection before ACS_EDBDOWN */
     uint64_t query_timeout_ms; /* max time in flight before ACS_ETIMEDOUT (connection reset) */
     uint64_t connect_timeout_ms;
+    /* Optional: a further connection that LISTENs on this channel (an SQL identifier chosen
+     * by the program, never user text) and reports notifications through on_notify, and its
+     * own state through on_listen_state. NULL for none. */
+    const char *listen_channel;
+    void (*on_notify)(const char *channel, const char *payload, void *arg);
+    /* up = 1 once LISTEN is in effect (after every reconnection), 0 when the connection is
+     * lost: notifications may have been missed in between. */
+    void (*on_listen_state)(int up, void *arg);
+    void *listen_arg;
 } db_pool_config_t;
 
 typedef struct {

@@ -208,6 +208,22 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_timer_start(&srv->drain_timer, on_drain_tick, 0, 20);
 }
 
+/* A trigger on a listed table committed a change (db/migrations/0003_api_support.sql). */
+static void on_change_notified(const char *channel, const char *payload, void *arg)
+{
+    server_t *srv = arg;
+    (void)channel;
+    (void)payload;
+    cache_invalidate(srv->cache);
+}
+
+static void on_listen_state(int up, void *arg)
+{
+    server_t *srv = arg;
+    cache_set_enabled(srv->cache, up);
+    log_info("list cache %s", up ? "on (listening for changes)" : "off (change feed lost)");
+}
+
 static void register_routes(server_t *srv)
 {
     api_health_register(srv);
@@ -256,12 +272,23 @@ int server_main(int argc, char **argv)
         goto out;
     }
 
+    if (env_u64("FIELDD_LIST_CACHE", 1, 0, 1) == 1 &&
+        cache_new(env_u64("FIELDD_LIST_CACHE_ENTRIES", 2048, 1, 1000000),
+                  env_u64("FIELDD_LIST_CACHE_MS", 60000, 1, 3600000), &srv->cache) != 0) {
+        log_error("out of memory creating the list cache");
+        goto out;
+    }
+
     db_pool_config_t dbcfg = {
         .conninfo = getenv("FIELDD_DB"),
         .size = (unsigned)env_u64("FIELDD_DB_POOL", 4, 1, 64),
         .wait_ms = env_u64("FIELDD_DB_WAIT_MS", 2000, 10, 600000),
         .query_timeout_ms = env_u64("FIELDD_QUERY_TIMEOUT_MS", 10000, 100, 3600000),
         .connect_timeout_ms = env_u64("FIELDD_CONNECT_TIMEOUT_MS", 3000, 100, 600000),
+        .listen_channel = srv->cache != NULL ? "acs_changes" : NULL,
+        .on_notify = on_change_notified,
+        .on_listen_state = on_listen_state,
+        .listen_arg = srv,
     };
     int err = db_pool_new(loop, &dbcfg, &srv->db);
     if (err != 0) {
@@ -273,7 +300,7 @@ int server_main(int argc, char **argv)
     srv->config.server_name = h2o_iovec_init(H2O_STRLIT("fieldd"));
     /* Bodies over 1 MiB get a problem+json 413 from http.c; h2o's own plain 413 is only the
      * backstop for bodies too large to buffer at all. */
-    srv->config.max_request_entity_size = 16 * SERVER_MAX_BODY;
+    srv->config.max_request_entity_size = 4 * SERVER_MAX_BODY;
     h2o_hostconf_t *host =
         h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
@@ -324,6 +351,7 @@ out:
         log_debug("event loop closed with handles still open");
     }
     auth_cache_clear(&srv->auth);
+    cache_free(srv->cache);
     metrics_free(&srv->metrics);
     free(srv->routes);
     free(srv);

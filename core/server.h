@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "cache.h"
 #include "db.h"
 #include "metrics.h"
 
@@ -29,6 +30,7 @@ struct server {
     size_t routes_cap;
     metrics_t metrics;
     auth_cache_t auth;
+    cache_t *cache; /* list responses; NULL when FIELDD_LIST_CACHE=0 */
     uv_signal_t sigterm;
     uv_signal_t sigint;
     uv_timer_t drain_timer;

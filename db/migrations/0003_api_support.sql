@@ -32,3 +32,24 @@ ALTER TABLE job ADD CONSTRAINT job_ticket_site_fkey
     FOREIGN KEY (ticket_id, site_id) REFERENCES ticket (id, site_id);
 ALTER TABLE job ADD CONSTRAINT job_project_site_fkey
     FOREIGN KEY (project_id, site_id) REFERENCES project (id, site_id);
+
+-- Every committed change to a table the API lists is announced on channel acs_changes, so that
+-- each fieldd instance drops list responses it cached (core/cache.h). Statement-level, so a
+-- bulk change costs one notification, and PostgreSQL folds repeats within a transaction.
+CREATE FUNCTION acs_notify_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('acs_changes', TG_TABLE_NAME);
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER client_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON client
+    FOR EACH STATEMENT EXECUTE FUNCTION acs_notify_change();
+CREATE TRIGGER site_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON site
+    FOR EACH STATEMENT EXECUTE FUNCTION acs_notify_change();
+CREATE TRIGGER device_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON device
+    FOR EACH STATEMENT EXECUTE FUNCTION acs_notify_change();
+CREATE TRIGGER ticket_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ticket
+    FOR EACH STATEMENT EXECUTE FUNCTION acs_notify_change();
+CREATE TRIGGER job_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON job
+    FOR EACH STATEMENT EXECUTE FUNCTION acs_notify_change();

@@ -106,11 +106,14 @@ void api_problem(api_req_t *r, int status, const char *type, const char *field, 
  * database, 400/409 for constraint violations (named in the detail), 500 otherwise. */
 void api_reply_db_error(api_req_t *r, int err, const PGresult *res);
 
-/* Reply from a create statement whose result row is (outcome, object JSON, id): outcome
+/* Run a create statement whose result row is (outcome, object JSON, id) and reply: outcome
  * "created" gives 201 with Location <collection>/<id>, "replay" 200 with the stored object,
- * "conflict" 409 naming the id. `what` names the resource in messages ("ticket"). */
-void api_reply_create_result(api_req_t *r, int err, PGresult *res, const char *what,
-                             const char *collection);
+ * "conflict" 409 naming the id. `what` names the resource in messages ("ticket"). When a
+ * concurrent create of the same id commits while the statement waits on it, the statement's
+ * snapshot cannot see that row and returns nothing: it is then run once more. The params are
+ * copied. */
+int api_create(api_req_t *r, const char *sql, int nparams, const char *const *params,
+               const char *what, const char *collection);
 
 /* Reply 200 with column 0 of the single row of res, or 404 "no <what> with id <path[0]>"
  * when there is no row; database errors as api_reply_db_error. */

@@ -63,17 +63,12 @@ static const char sql_list[] =
     "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
     "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
 
-static void on_created(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_create_result(r, err, res, "client", "/api/v1/clients");
-}
-
 static void create(api_req_t *r)
 {
     if (api_body_check(r, client_fields, NFIELDS, JV_CREATE, 0) != 0)
         return;
     const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_query(r, sql_create, 2, params, on_created);
+    api_create(r, sql_create, 2, params, "client", "/api/v1/clients");
 }
 
 static void on_row(api_req_t *r, int err, PGresult *res)

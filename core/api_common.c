@@ -335,6 +335,14 @@ int api_query_check(api_req_t *r, const char *const *allowed)
 
 int api_path_uuid(api_req_t *r, size_t i, const char *what)
 {
+    h2o_req_t *req = r->req;
+    if (req->query_at != SIZE_MAX && req->query_at + 1 < req->path.len) {
+        api_problem(r, 400, "validation", NULL, NULL,
+                    "%.*s takes no query parameters (got \"%.*s\")", (int)req->path_normalized.len,
+                    req->path_normalized.base, (int)(req->path.len - req->query_at - 1),
+                    req->path.base + req->query_at + 1);
+        return ACS_EINVAL;
+    }
     if (i < r->npath && jv_is_uuid(r->path[i]))
         return 0;
     api_problem(r, 404, "not-found", NULL, NULL, "no %s with id %s (ids are UUIDs)", what,
@@ -409,15 +417,31 @@ int api_query(api_req_t *r, const char *sql, int nparams, const char *const *par
     return 0;
 }
 
-void api_reply_create_result(api_req_t *r, int err, PGresult *res, const char *what,
-                             const char *collection)
+#define CREATE_MAX_PARAMS 4
+
+typedef struct {
+    const char *sql;
+    int nparams;
+    const char *params[CREATE_MAX_PARAMS];
+    const char *what;
+    const char *collection;
+    int retried;
+} create_ctx_t;
+
+static void on_create_done(api_req_t *r, int err, PGresult *res)
 {
+    create_ctx_t *cc = r->data;
     if (err != 0) {
         api_reply_db_error(r, err, res);
         return;
     }
     if (PQntuples(res) != 1 || PQnfields(res) < 3) {
-        api_problem(r, 500, "internal", NULL, NULL, "creating the %s returned no row", what);
+        if (!cc->retried) {
+            cc->retried = 1;
+            api_query(r, cc->sql, cc->nparams, cc->params, on_create_done);
+            return;
+        }
+        api_problem(r, 500, "internal", NULL, NULL, "creating the %s returned no row", cc->what);
         return;
     }
     const char *outcome = PQgetvalue(res, 0, 0);
@@ -426,15 +450,35 @@ void api_reply_create_result(api_req_t *r, int err, PGresult *res, const char *w
     const char *id = PQgetvalue(res, 0, 2);
     if (strcmp(outcome, "created") == 0) {
         char location[160];
-        snprintf(location, sizeof(location), "%s/%s", collection, id);
+        snprintf(location, sizeof(location), "%s/%s", cc->collection, id);
         api_reply_created(r, location, body, len);
     } else if (strcmp(outcome, "replay") == 0) {
         api_reply_json(r, 200, body, len);
     } else {
         api_problem(r, 409, "conflict", "id", NULL,
-                    "%s %s already exists with different content; use a new id or PATCH it", what,
-                    id);
+                    "%s %s already exists with different content; use a new id or PATCH it",
+                    cc->what, id);
     }
+}
+
+int api_create(api_req_t *r, const char *sql, int nparams, const char *const *params,
+               const char *what, const char *collection)
+{
+    if (nparams > CREATE_MAX_PARAMS) {
+        api_problem(r, 500, "internal", NULL, NULL, "too many parameters creating a %s", what);
+        return ACS_EINVAL;
+    }
+    create_ctx_t *cc = h2o_mem_alloc_pool(&r->req->pool, sizeof(*cc));
+    memset(cc, 0, sizeof(*cc));
+    cc->sql = sql;
+    cc->nparams = nparams;
+    cc->what = what;
+    cc->collection = collection;
+    for (int i = 0; i < nparams; i++)
+        cc->params[i] =
+            params[i] != NULL ? h2o_strdup(&r->req->pool, params[i], SIZE_MAX).base : NULL;
+    r->data = cc;
+    return api_query(r, sql, nparams, cc->params, on_create_done);
 }
 
 void api_reply_row(api_req_t *r, int err, PGresult *res, const char *what)

@@ -83,17 +83,12 @@ static const char sql_list[] =
     "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
     "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
 
-static void on_created(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_create_result(r, err, res, "device", "/api/v1/devices");
-}
-
 static void create(api_req_t *r)
 {
     if (api_body_check(r, device_fields, NFIELDS, JV_CREATE, 0) != 0)
         return;
     const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_query(r, sql_create, 2, params, on_created);
+    api_create(r, sql_create, 2, params, "device", "/api/v1/devices");
 }
 
 static void on_row(api_req_t *r, int err, PGresult *res)
@@ -164,15 +159,6 @@ static int check_filters(api_req_t *r, const char *site_id, const char *kind, co
     return ACS_EINVAL;
 }
 
-static void on_list(api_req_t *r, int err, PGresult *res)
-{
-    if (err != 0) {
-        api_reply_db_error(r, err, res);
-        return;
-    }
-    api_reply_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 static void list(api_req_t *r)
 {
     static const char *const allowed[] = {"site_id", "kind", "serial", "limit", "cursor", NULL};
@@ -186,7 +172,7 @@ static void list(api_req_t *r)
     if (check_filters(r, site_id, kind, serial) != 0)
         return;
     const char *params[] = {limit, cur_ts, cur_id, site_id, kind, serial};
-    api_query(r, sql_list, 6, params, on_list);
+    api_list_query(r, sql_list, 6, params);
 }
 
 void api_devices_register(server_t *srv)

@@ -213,11 +213,6 @@ static const char sql_list[] =
     "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
     "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
 
-static void on_created(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_create_result(r, err, res, "job", "/api/v1/jobs");
-}
-
 static void create(api_req_t *r)
 {
     if (api_body_check(r, job_fields, NFIELDS, JV_CREATE, 0) != 0)
@@ -229,7 +224,7 @@ static void create(api_req_t *r)
         return;
     }
     const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_query(r, sql_create, 2, params, on_created);
+    api_create(r, sql_create, 2, params, "job", "/api/v1/jobs");
 }
 
 static void on_get(api_req_t *r, int err, PGresult *res)

@@ -81,17 +81,12 @@ static const char sql_list[] =
     "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
     "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
 
-static void on_created(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_create_result(r, err, res, "site", "/api/v1/sites");
-}
-
 static void create(api_req_t *r)
 {
     if (api_body_check(r, site_fields, NFIELDS, JV_CREATE, 0) != 0)
         return;
     const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_query(r, sql_create, 2, params, on_created);
+    api_create(r, sql_create, 2, params, "site", "/api/v1/sites");
 }
 
 static void on_row(api_req_t *r, int err, PGresult *res)
@@ -142,15 +137,6 @@ static int check_filters(api_req_t *r, const char *client_id, const char *kind)
     return ACS_EINVAL;
 }
 
-static void on_list(api_req_t *r, int err, PGresult *res)
-{
-    if (err != 0) {
-        api_reply_db_error(r, err, res);
-        return;
-    }
-    api_reply_json(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-}
-
 static void list(api_req_t *r)
 {
     static const char *const allowed[] = {"client_id", "kind", "limit", "cursor", NULL};
@@ -163,7 +149,7 @@ static void list(api_req_t *r)
     if (check_filters(r, client_id, kind) != 0)
         return;
     const char *params[] = {limit, cur_ts, cur_id, client_id, kind};
-    api_query(r, sql_list, 5, params, on_list);
+    api_list_query(r, sql_list, 5, params);
 }
 
 void api_sites_register(server_t *srv)

@@ -149,7 +149,12 @@ static const char sql_outcome[] =
     " chk AS (SELECT CASE"
     "     WHEN $4::text = 'engineer' AND cur.engineer_id IS DISTINCT FROM $3::uuid"
     "       THEN 'forbidden'"
-    "     WHEN EXISTS (SELECT 1 FROM prev, b WHERE prev.id = (b.j->>'id')::uuid) THEN 'replay'"
+    "     WHEN EXISTS (SELECT 1 FROM prev, b WHERE prev.id = (b.j->>'id')::uuid)"
+    "       THEN CASE WHEN (SELECT acs_matches(to_jsonb(prev), n.s,"
+    "                         to_jsonb(jsonb_populate_record(NULL::outcome, n.s)))"
+    "                       FROM prev, (SELECT (b.j - 'resolved') || jsonb_build_object("
+    "                         'resolved_ticket', b.j->'resolved') AS s FROM b) n)"
+    "                 THEN 'replay' ELSE 'replay_conflict' END"
     "     WHEN EXISTS (SELECT 1 FROM prev) THEN 'exists'"
     "     WHEN cur.status <> ALL ($5::text[]) THEN 'conflict' END AS problem,"
     "   cur.* FROM cur),"
@@ -270,6 +275,10 @@ static void reply_change(api_req_t *r, int err, PGresult *res, const char *actio
     } else if (strcmp(outcome, "bad_window") == 0) {
         api_problem(r, 400, "validation", "planned_end", NULL,
                     "planned_end must be after planned_start");
+    } else if (strcmp(outcome, "replay_conflict") == 0) {
+        api_problem(r, 409, "conflict", "id", NULL,
+                    "outcome %s of job %s was recorded with different content",
+                    json_string_value(json_object_get(r->body, "id")), r->path[0]);
     } else if (strcmp(outcome, "exists") == 0) {
         api_problem(r, 409, "conflict", NULL, NULL,
                     "job %s already has an outcome; an outcome is recorded once", r->path[0]);

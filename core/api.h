@@ -50,6 +50,7 @@ typedef struct {
     unsigned roles;      /* roles allowed; ROLE_NONE: no token needed */
     api_handler_fn fn;
     const char *name; /* route label for metrics: "tickets.get" */
+    const void *arg;  /* the handler's own data, e.g. an api_resource_t */
 } api_route_t;
 
 typedef struct {
@@ -166,6 +167,52 @@ int api_query(api_req_t *r, const char *sql, int nparams, const char *const *par
  * with it. Replies come from the list cache (cache.h) when a fresh one is there for this
  * route, the caller's visibility (engineers see their own objects) and this query string. */
 int api_list_query(api_req_t *r, const char *sql, int nparams, const char *const *params);
+
+/*
+ * A resource with the usual create / get / update, described once and served by the generic
+ * handlers below (pass the description as the route's arg). Statements:
+ *   sql_create: $1 body (jsonb), $2 actor; returns (outcome, object JSON, id), see api_create;
+ *   sql_get:    $1 id; returns the object JSON, or no row;
+ *   sql_update: $1 id, $2 body (jsonb), $3 actor; returns the object JSON, or no row.
+ */
+typedef struct {
+    const char *what;       /* "client": used in messages */
+    const char *collection; /* "/api/v1/clients": for Location */
+    const jv_field_t *fields;
+    size_t nfields;
+    const char *sql_create;
+    const char *sql_get;
+    const char *sql_update;
+    /* Optional: further checks of a create body after the field table's; return 0, or a
+     * negative code after replying. */
+    int (*check_create)(api_req_t *r);
+    /* Optional: answer an update's database error specially; return 1 if it replied. */
+    int (*update_error)(api_req_t *r, int err, const PGresult *res);
+} api_resource_t;
+
+void api_resource_create(api_req_t *r);
+void api_resource_get(api_req_t *r);
+void api_resource_update(api_req_t *r);
+
+/* The JSON reply of every keyset-paginated list statement: its CTE `page` holds limit + 1
+ * rows numbered rn in order; $1 is the limit. */
+#define API_LIST_REPLY                                                                             \
+    " SELECT json_build_object("                                                                   \
+    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"          \
+    "                      WHERE p.rn <= $1::int), '[]'::json),"                                   \
+    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"    \
+    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text"
+
+/* Read query parameter `param` as a comma-separated list of names accepted by valid() into
+ * the array literal "{a,b}" in out (*result = out), or *result = NULL when absent. Return 0,
+ * or a negative code after replying 400 that lists `choices`. */
+int api_query_enum_list(api_req_t *r, const char *param, int (*valid)(const char *),
+                        const char *choices, char *out, size_t outlen, const char **result);
+
+/* Check that each named query parameter, when given, satisfies ok(); else reply 400
+ * "query parameter "x" must be <what>" and return a negative code. */
+int api_query_check_values(api_req_t *r, const char *const *names, int (*ok)(const char *),
+                           const char *what);
 
 /* The caller's role may see only their own objects (engineer). */
 static inline int api_is_engineer(const api_req_t *r)

@@ -56,42 +56,7 @@ static const char sql_list[] =
     "   FROM client c"
     "   WHERE ($2::bigint IS NULL OR (c.created_at, c.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::text IS NULL OR c.name ILIKE '%' || $4 || '%')"
-    "   ORDER BY c.created_at DESC, c.id DESC LIMIT $1::int + 1)"
-    " SELECT json_build_object("
-    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"
-    "                      WHERE p.rn <= $1::int), '[]'::json),"
-    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
-    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
-
-static void create(api_req_t *r)
-{
-    if (api_body_check(r, client_fields, NFIELDS, JV_CREATE, 0) != 0)
-        return;
-    const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_create(r, sql_create, 2, params, "client", "/api/v1/clients");
-}
-
-static void on_row(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_row(r, err, res, "client");
-}
-
-static void get(api_req_t *r)
-{
-    if (api_path_uuid(r, 0, "client") != 0)
-        return;
-    const char *params[] = {r->path[0]};
-    api_query(r, sql_get, 1, params, on_row);
-}
-
-static void update(api_req_t *r)
-{
-    if (api_path_uuid(r, 0, "client") != 0 ||
-        api_body_check(r, client_fields, NFIELDS, JV_PATCH, 0) != 0)
-        return;
-    const char *params[] = {r->path[0], api_json_text(r, r->body), r->user.id};
-    api_query(r, sql_update, 3, params, on_row);
-}
+    "   ORDER BY c.created_at DESC, c.id DESC LIMIT $1::int + 1)" API_LIST_REPLY;
 
 static void list(api_req_t *r)
 {
@@ -106,11 +71,16 @@ static void list(api_req_t *r)
 
 void api_clients_register(server_t *srv)
 {
+    static const api_resource_t res = {"client",   "/api/v1/clients", client_fields, NFIELDS,
+                                       sql_create, sql_get,           sql_update,    NULL,
+                                       NULL};
     static const api_route_t routes[] = {
-        {"POST", "/api/v1/clients", ROLE_ADMIN | ROLE_DISPATCHER, create, "clients.create"},
-        {"GET", "/api/v1/clients", ROLE_ANY, list, "clients.list"},
-        {"GET", "/api/v1/clients/{}", ROLE_ANY, get, "clients.get"},
-        {"PATCH", "/api/v1/clients/{}", ROLE_ADMIN | ROLE_DISPATCHER, update, "clients.update"},
+        {"POST", "/api/v1/clients", ROLE_ADMIN | ROLE_DISPATCHER, api_resource_create,
+         "clients.create", &res},
+        {"GET", "/api/v1/clients", ROLE_ANY, list, "clients.list", NULL},
+        {"GET", "/api/v1/clients/{}", ROLE_ANY, api_resource_get, "clients.get", &res},
+        {"PATCH", "/api/v1/clients/{}", ROLE_ADMIN | ROLE_DISPATCHER, api_resource_update,
+         "clients.update", &res},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         api_route_add(srv, &routes[i]);

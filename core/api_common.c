@@ -554,3 +554,93 @@ int api_list_query(api_req_t *r, const char *sql, int nparams, const char *const
     }
     return api_query(r, sql, nparams, params, on_list_done);
 }
+
+void api_resource_create(api_req_t *r)
+{
+    const api_resource_t *res = r->route->arg;
+    if (api_body_check(r, res->fields, res->nfields, JV_CREATE, 0) != 0)
+        return;
+    if (res->check_create != NULL && res->check_create(r) != 0)
+        return;
+    const char *params[] = {api_json_text(r, r->body), r->user.id};
+    api_create(r, res->sql_create, 2, params, res->what, res->collection);
+}
+
+static void on_resource_row(api_req_t *r, int err, PGresult *res)
+{
+    const api_resource_t *rs = r->route->arg;
+    if (err != 0 && rs->update_error != NULL && r->route->fn == api_resource_update &&
+        rs->update_error(r, err, res))
+        return;
+    api_reply_row(r, err, res, rs->what);
+}
+
+void api_resource_get(api_req_t *r)
+{
+    const api_resource_t *res = r->route->arg;
+    if (api_path_uuid(r, 0, res->what) != 0)
+        return;
+    const char *params[] = {r->path[0]};
+    api_query(r, res->sql_get, 1, params, on_resource_row);
+}
+
+void api_resource_update(api_req_t *r)
+{
+    const api_resource_t *res = r->route->arg;
+    if (api_path_uuid(r, 0, res->what) != 0 ||
+        api_body_check(r, res->fields, res->nfields, JV_PATCH, 0) != 0)
+        return;
+    const char *params[] = {r->path[0], api_json_text(r, r->body), r->user.id};
+    api_query(r, res->sql_update, 3, params, on_resource_row);
+}
+
+int api_query_enum_list(api_req_t *r, const char *param, int (*valid)(const char *),
+                        const char *choices, char *out, size_t outlen, const char **result)
+{
+    const char *v = qs_get(&r->qs, param);
+    *result = NULL;
+    if (v == NULL)
+        return 0;
+    size_t n = 0;
+    out[n++] = '{';
+    for (const char *p = v;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        char item[40];
+        if (len == 0 || len >= sizeof(item) || n + len + 2 >= outlen)
+            goto bad;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (!valid(item))
+            goto bad;
+        if (n > 1)
+            out[n++] = ',';
+        memcpy(out + n, item, len);
+        n += len;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    out[n++] = '}';
+    out[n] = '\0';
+    *result = out;
+    return 0;
+bad:
+    api_problem(r, 400, "validation", param, NULL,
+                "query parameter \"%s\" must be a comma-separated list of: %s", param, choices);
+    return ACS_EINVAL;
+}
+
+int api_query_check_values(api_req_t *r, const char *const *names, int (*ok)(const char *),
+                           const char *what)
+{
+    for (size_t i = 0; names[i] != NULL; i++) {
+        const char *v = qs_get(&r->qs, names[i]);
+        if (v != NULL && !ok(v)) {
+            api_problem(r, 400, "validation", names[i], NULL, "query parameter \"%s\" must be %s",
+                        names[i], what);
+            return ACS_EINVAL;
+        }
+    }
+    return 0;
+}

@@ -76,56 +76,21 @@ static const char sql_list[] =
     "     AND ($4::uuid IS NULL OR d.site_id = $4::uuid)"
     "     AND ($5::text IS NULL OR d.kind = $5::text)"
     "     AND ($6::text IS NULL OR d.serial = $6::text)"
-    "   ORDER BY d.created_at DESC, d.id DESC LIMIT $1::int + 1)"
-    " SELECT json_build_object("
-    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"
-    "                      WHERE p.rn <= $1::int), '[]'::json),"
-    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
-    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
-
-static void create(api_req_t *r)
-{
-    if (api_body_check(r, device_fields, NFIELDS, JV_CREATE, 0) != 0)
-        return;
-    const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_create(r, sql_create, 2, params, "device", "/api/v1/devices");
-}
-
-static void on_row(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_row(r, err, res, "device");
-}
-
-static void get(api_req_t *r)
-{
-    if (api_path_uuid(r, 0, "device") != 0)
-        return;
-    const char *params[] = {r->path[0]};
-    api_query(r, sql_get, 1, params, on_row);
-}
+    "   ORDER BY d.created_at DESC, d.id DESC LIMIT $1::int + 1)" API_LIST_REPLY;
 
 /* Tickets reference (device_id, site_id) together, so moving a device that tickets name breaks
  * ticket_device_id_site_id_fkey. The shared table in api_common.c reads that constraint the
  * other way round (a ticket naming a device of another site), so it is answered here. */
-static void on_updated(api_req_t *r, int err, PGresult *res)
+static int update_error(api_req_t *r, int err, const PGresult *res)
 {
     if (err == ACS_EDBQUERY && strcmp(db_constraint(res), "ticket_device_id_site_id_fkey") == 0) {
         api_problem(r, 409, "conflict", "site_id", NULL,
                     "device %s cannot be moved to another site: tickets on its current site "
                     "refer to it, and a ticket's device must be on the ticket's site",
                     r->path[0]);
-        return;
+        return 1;
     }
-    api_reply_row(r, err, res, "device");
-}
-
-static void update(api_req_t *r)
-{
-    if (api_path_uuid(r, 0, "device") != 0 ||
-        api_body_check(r, device_fields, NFIELDS, JV_PATCH, 0) != 0)
-        return;
-    const char *params[] = {r->path[0], api_json_text(r, r->body), r->user.id};
-    api_query(r, sql_update, 3, params, on_updated);
+    return 0;
 }
 
 /* Check the list filters here, so that a bad value is a 400 naming the parameter rather than
@@ -177,11 +142,15 @@ static void list(api_req_t *r)
 
 void api_devices_register(server_t *srv)
 {
+    static const api_resource_t res = {"device",    "/api/v1/devices", device_fields, NFIELDS,
+                                       sql_create,  sql_get,           sql_update,    NULL,
+                                       update_error};
     static const api_route_t routes[] = {
-        {"POST", "/api/v1/devices", DEVICE_WRITERS, create, "devices.create"},
-        {"GET", "/api/v1/devices", ROLE_ANY, list, "devices.list"},
-        {"GET", "/api/v1/devices/{}", ROLE_ANY, get, "devices.get"},
-        {"PATCH", "/api/v1/devices/{}", DEVICE_WRITERS, update, "devices.update"},
+        {"POST", "/api/v1/devices", DEVICE_WRITERS, api_resource_create, "devices.create", &res},
+        {"GET", "/api/v1/devices", ROLE_ANY, list, "devices.list", NULL},
+        {"GET", "/api/v1/devices/{}", ROLE_ANY, api_resource_get, "devices.get", &res},
+        {"PATCH", "/api/v1/devices/{}", DEVICE_WRITERS, api_resource_update, "devices.update",
+         &res},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         api_route_add(srv, &routes[i]);

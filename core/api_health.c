@@ -72,9 +72,9 @@ static void me_start(api_req_t *r)
 void api_health_register(server_t *srv)
 {
     static const api_route_t routes[] = {
-        {"GET", "/healthz", ROLE_NONE, healthz, "healthz"},
-        {"GET", "/metrics", ROLE_ANY, metrics, "metrics"},
-        {"GET", "/api/v1/me", ROLE_ANY, me_start, "me"},
+        {"GET", "/healthz", ROLE_NONE, healthz, "healthz", NULL},
+        {"GET", "/metrics", ROLE_ANY, metrics, "metrics", NULL},
+        {"GET", "/api/v1/me", ROLE_ANY, me_start, "me", NULL},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         api_route_add(srv, &routes[i]);

@@ -211,25 +211,17 @@ static const char sql_list[] =
     "     AND ($9::uuid IS NULL OR j.site_id = $9::uuid)"
     "     AND ($10::timestamptz IS NULL OR j.planned_start >= $10::timestamptz)"
     "     AND ($11::timestamptz IS NULL OR j.planned_start < $11::timestamptz)"
-    "   ORDER BY j.created_at DESC, j.id DESC LIMIT $1::int + 1) x)"
-    " SELECT json_build_object("
-    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"
-    "                      WHERE p.rn <= $1::int), '[]'::json),"
-    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
-    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
+    "   ORDER BY j.created_at DESC, j.id DESC LIMIT $1::int + 1) x)" API_LIST_REPLY;
 
-static void create(api_req_t *r)
+static int check_create(api_req_t *r)
 {
-    if (api_body_check(r, job_fields, NFIELDS, JV_CREATE, 0) != 0)
-        return;
     if (!json_is_string(json_object_get(r->body, "ticket_id")) &&
         !json_is_string(json_object_get(r->body, "project_id"))) {
         api_problem(r, 400, "validation", "ticket_id", NULL,
                     "a job needs a ticket_id, a project_id, or both");
-        return;
+        return ACS_EINVAL;
     }
-    const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_create(r, sql_create, 2, params, "job", "/api/v1/jobs");
+    return 0;
 }
 
 static void on_get(api_req_t *r, int err, PGresult *res)
@@ -420,44 +412,6 @@ static int job_status_valid(const char *s)
     return job_status_parse(s, &st) == 0;
 }
 
-/* "a,b" of valid names -> "{a,b}"; 400 naming the parameter otherwise. */
-static int enum_list(api_req_t *r, const char *param, int (*valid)(const char *),
-                     const char *choices, char *out, size_t outlen, const char **result)
-{
-    const char *v = qs_get(&r->qs, param);
-    *result = NULL;
-    if (v == NULL)
-        return 0;
-    size_t n = 0;
-    out[n++] = '{';
-    for (const char *p = v;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        char item[40];
-        if (len == 0 || len >= sizeof(item) || n + len + 2 >= outlen)
-            goto bad;
-        memcpy(item, p, len);
-        item[len] = '\0';
-        if (!valid(item))
-            goto bad;
-        if (n > 1)
-            out[n++] = ',';
-        memcpy(out + n, item, len);
-        n += len;
-        if (comma == NULL)
-            break;
-        p = comma + 1;
-    }
-    out[n++] = '}';
-    out[n] = '\0';
-    *result = out;
-    return 0;
-bad:
-    api_problem(r, 400, "validation", param, NULL,
-                "query parameter \"%s\" must be a comma-separated list of: %s", param, choices);
-    return ACS_EINVAL;
-}
-
 static void list(api_req_t *r)
 {
     static const char *const allowed[] = {"limit",       "cursor",    "status",     "kind",
@@ -467,11 +421,11 @@ static void list(api_req_t *r)
     char limit[8], statuses[200], kinds_lit[80];
     const char *cur_ts, *cur_id, *st, *kd;
     if (api_query_check(r, allowed) != 0 || api_list_params(r, limit, &cur_ts, &cur_id) != 0 ||
-        enum_list(r, "status", job_status_valid,
-                  "planned, assigned, en_route, on_site, done, needs_revisit, cancelled", statuses,
-                  sizeof(statuses), &st) != 0 ||
-        enum_list(r, "kind", job_kind_valid, "visit, installation, commissioning", kinds_lit,
-                  sizeof(kinds_lit), &kd) != 0)
+        api_query_enum_list(r, "status", job_status_valid,
+                            "planned, assigned, en_route, on_site, done, needs_revisit, cancelled",
+                            statuses, sizeof(statuses), &st) != 0 ||
+        api_query_enum_list(r, "kind", job_kind_valid, "visit, installation, commissioning",
+                            kinds_lit, sizeof(kinds_lit), &kd) != 0)
         return;
     for (size_t i = 0; uuids[i] != NULL; i++) {
         const char *v = qs_get(&r->qs, uuids[i]);
@@ -516,15 +470,21 @@ static void list(api_req_t *r)
 
 void api_jobs_register(server_t *srv)
 {
+    /* get is the job's own (events, assignments, outcome, engineers' visibility); a job
+     * changes through its actions, not PATCH */
+    static const api_resource_t res = {"job", "/api/v1/jobs", job_fields,   NFIELDS, sql_create,
+                                       NULL,  NULL,           check_create, NULL};
     static const api_route_t routes[] = {
-        {"POST", "/api/v1/jobs", ROLE_ADMIN | ROLE_DISPATCHER, create, "jobs.create"},
-        {"GET", "/api/v1/jobs", ROLE_ANY, list, "jobs.list"},
-        {"GET", "/api/v1/jobs/{}", ROLE_ANY, get, "jobs.get"},
-        {"POST", "/api/v1/jobs/{}/assign", ROLE_ADMIN | ROLE_DISPATCHER, assign, "jobs.assign"},
+        {"POST", "/api/v1/jobs", ROLE_ADMIN | ROLE_DISPATCHER, api_resource_create, "jobs.create",
+         &res},
+        {"GET", "/api/v1/jobs", ROLE_ANY, list, "jobs.list", NULL},
+        {"GET", "/api/v1/jobs/{}", ROLE_ANY, get, "jobs.get", NULL},
+        {"POST", "/api/v1/jobs/{}/assign", ROLE_ADMIN | ROLE_DISPATCHER, assign, "jobs.assign",
+         NULL},
         {"POST", "/api/v1/jobs/{}/outcome",
-         ROLE_ADMIN | ROLE_DISPATCHER | ROLE_SENIOR | ROLE_ENGINEER, outcome, "jobs.outcome"},
+         ROLE_ADMIN | ROLE_DISPATCHER | ROLE_SENIOR | ROLE_ENGINEER, outcome, "jobs.outcome", NULL},
         {"POST", "/api/v1/jobs/{}/{}", ROLE_ADMIN | ROLE_DISPATCHER | ROLE_ENGINEER, transition,
-         "jobs.transition"},
+         "jobs.transition", NULL},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         api_route_add(srv, &routes[i]);

@@ -74,45 +74,8 @@ static const char sql_list[] =
     "   WHERE ($2::bigint IS NULL OR (s.created_at, s.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::uuid IS NULL OR s.client_id = $4::uuid)"
     "     AND ($5::text IS NULL OR s.kind = $5::text)"
-    "   ORDER BY s.created_at DESC, s.id DESC LIMIT $1::int + 1)"
-    " SELECT json_build_object("
-    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"
-    "                      WHERE p.rn <= $1::int), '[]'::json),"
-    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
-    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
+    "   ORDER BY s.created_at DESC, s.id DESC LIMIT $1::int + 1)" API_LIST_REPLY;
 
-static void create(api_req_t *r)
-{
-    if (api_body_check(r, site_fields, NFIELDS, JV_CREATE, 0) != 0)
-        return;
-    const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_create(r, sql_create, 2, params, "site", "/api/v1/sites");
-}
-
-static void on_row(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_row(r, err, res, "site");
-}
-
-static void get(api_req_t *r)
-{
-    if (api_path_uuid(r, 0, "site") != 0)
-        return;
-    const char *params[] = {r->path[0]};
-    api_query(r, sql_get, 1, params, on_row);
-}
-
-static void update(api_req_t *r)
-{
-    if (api_path_uuid(r, 0, "site") != 0 ||
-        api_body_check(r, site_fields, NFIELDS, JV_PATCH, 0) != 0)
-        return;
-    const char *params[] = {r->path[0], api_json_text(r, r->body), r->user.id};
-    api_query(r, sql_update, 3, params, on_row);
-}
-
-/* Check the list filters here, so that a bad value is a 400 naming the parameter rather than
- * a cast error from the database. Return 0, or a negative code after replying 400. */
 static int check_filters(api_req_t *r, const char *client_id, const char *kind)
 {
     if (client_id != NULL && !jv_is_uuid(client_id)) {
@@ -154,11 +117,15 @@ static void list(api_req_t *r)
 
 void api_sites_register(server_t *srv)
 {
+    static const api_resource_t res = {"site",  "/api/v1/sites", site_fields, NFIELDS, sql_create,
+                                       sql_get, sql_update,      NULL,        NULL};
     static const api_route_t routes[] = {
-        {"POST", "/api/v1/sites", ROLE_ADMIN | ROLE_DISPATCHER, create, "sites.create"},
-        {"GET", "/api/v1/sites", ROLE_ANY, list, "sites.list"},
-        {"GET", "/api/v1/sites/{}", ROLE_ANY, get, "sites.get"},
-        {"PATCH", "/api/v1/sites/{}", ROLE_ADMIN | ROLE_DISPATCHER, update, "sites.update"},
+        {"POST", "/api/v1/sites", ROLE_ADMIN | ROLE_DISPATCHER, api_resource_create, "sites.create",
+         &res},
+        {"GET", "/api/v1/sites", ROLE_ANY, list, "sites.list", NULL},
+        {"GET", "/api/v1/sites/{}", ROLE_ANY, api_resource_get, "sites.get", &res},
+        {"PATCH", "/api/v1/sites/{}", ROLE_ADMIN | ROLE_DISPATCHER, api_resource_update,
+         "sites.update", &res},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         api_route_add(srv, &routes[i]);

@@ -117,20 +117,7 @@ static const char sql_list[] =
     "     AND ($10::timestamptz IS NULL OR t.created_at < $10::timestamptz)"
     "     AND ($11::text <> 'engineer' OR EXISTS (SELECT 1 FROM job j"
     "            WHERE j.ticket_id = t.id AND j.engineer_id = $12::uuid))"
-    "   ORDER BY t.created_at DESC, t.id DESC LIMIT $1::int + 1) x)"
-    " SELECT json_build_object("
-    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"
-    "                      WHERE p.rn <= $1::int), '[]'::json),"
-    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"
-    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text";
-
-static void create(api_req_t *r)
-{
-    if (api_body_check(r, ticket_fields, NFIELDS, JV_CREATE, 0) != 0)
-        return;
-    const char *params[] = {api_json_text(r, r->body), r->user.id};
-    api_create(r, sql_create, 2, params, "ticket", "/api/v1/tickets");
-}
+    "   ORDER BY t.created_at DESC, t.id DESC LIMIT $1::int + 1) x)" API_LIST_REPLY;
 
 static void on_get(api_req_t *r, int err, PGresult *res)
 {
@@ -150,20 +137,6 @@ static void get(api_req_t *r)
         return;
     const char *params[] = {r->path[0], role_name(r->user.role), r->user.id};
     api_query(r, sql_get, 3, params, on_get);
-}
-
-static void on_row(api_req_t *r, int err, PGresult *res)
-{
-    api_reply_row(r, err, res, "ticket");
-}
-
-static void update(api_req_t *r)
-{
-    if (api_path_uuid(r, 0, "ticket") != 0 ||
-        api_body_check(r, ticket_fields, NFIELDS, JV_PATCH, 0) != 0)
-        return;
-    const char *params[] = {r->path[0], api_json_text(r, r->body), r->user.id};
-    api_query(r, sql_update, 3, params, on_row);
 }
 
 static void on_transition(api_req_t *r, int err, PGresult *res)
@@ -235,68 +208,10 @@ static void transition(api_req_t *r)
     api_query(r, sql_transition, 7, params, on_transition);
 }
 
-/* Turn "a,b" of names accepted by valid() into the array literal "{a,b}" in out. Return 0, or
- * a negative code after replying 400 naming the parameter. */
-static int enum_list(api_req_t *r, const char *param, int (*valid)(const char *), char *out,
-                     size_t outlen, const char **result)
-{
-    const char *v = qs_get(&r->qs, param);
-    *result = NULL;
-    if (v == NULL)
-        return 0;
-    size_t n = 0;
-    out[n++] = '{';
-    const char *p = v;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        char item[40];
-        if (len == 0 || len >= sizeof(item) || n + len + 2 >= outlen)
-            goto bad;
-        memcpy(item, p, len);
-        item[len] = '\0';
-        if (!valid(item))
-            goto bad;
-        if (n > 1)
-            out[n++] = ',';
-        memcpy(out + n, item, len);
-        n += len;
-        if (comma == NULL)
-            break;
-        p = comma + 1;
-    }
-    out[n++] = '}';
-    out[n] = '\0';
-    *result = out;
-    return 0;
-bad:
-    api_problem(r, 400, "validation", param, NULL,
-                "query parameter \"%s\" must be a comma-separated list of: %s", param,
-                strcmp(param, "status") == 0
-                    ? "new, acknowledged, in_progress, waiting_client, resolved, closed"
-                    : "emergency, standard, consultation");
-    return ACS_EINVAL;
-}
-
 static int status_valid(const char *s)
 {
     ticket_status_t st;
     return ticket_status_parse(s, &st) == 0;
-}
-
-/* Check that each named query parameter, when given, is a UUID (or an RFC 3339 time). */
-static int check_params(api_req_t *r, const char *const *names, int (*ok)(const char *),
-                        const char *what)
-{
-    for (size_t i = 0; names[i] != NULL; i++) {
-        const char *v = qs_get(&r->qs, names[i]);
-        if (v != NULL && !ok(v)) {
-            api_problem(r, 400, "validation", names[i], NULL, "query parameter \"%s\" must be %s",
-                        names[i], what);
-            return ACS_EINVAL;
-        }
-    }
-    return 0;
 }
 
 static void list(api_req_t *r)
@@ -309,11 +224,14 @@ static void list(api_req_t *r)
     char limit[8], statuses[160], cats[80];
     const char *cur_ts, *cur_id, *st, *ca;
     if (api_query_check(r, allowed) != 0 || api_list_params(r, limit, &cur_ts, &cur_id) != 0 ||
-        enum_list(r, "status", status_valid, statuses, sizeof(statuses), &st) != 0 ||
-        enum_list(r, "category", ticket_category_valid, cats, sizeof(cats), &ca) != 0 ||
-        check_params(r, uuids, jv_is_uuid, "a UUID") != 0 ||
-        check_params(r, times, jv_is_timestamp,
-                     "an RFC 3339 date-time with offset, e.g. 2026-11-01T00:00:00Z") != 0)
+        api_query_enum_list(r, "status", status_valid,
+                            "new, acknowledged, in_progress, waiting_client, resolved, closed",
+                            statuses, sizeof(statuses), &st) != 0 ||
+        api_query_enum_list(r, "category", ticket_category_valid,
+                            "emergency, standard, consultation", cats, sizeof(cats), &ca) != 0 ||
+        api_query_check_values(r, uuids, jv_is_uuid, "a UUID") != 0 ||
+        api_query_check_values(r, times, jv_is_timestamp,
+                               "an RFC 3339 date-time with offset, e.g. 2026-11-01T00:00:00Z") != 0)
         return;
     const char *params[] = {limit,
                             cur_ts,
@@ -332,14 +250,20 @@ static void list(api_req_t *r)
 
 void api_tickets_register(server_t *srv)
 {
+    /* get is the ticket's own (events, jobs, and engineers' visibility) */
+    static const api_resource_t res = {
+        "ticket", "/api/v1/tickets", ticket_fields, NFIELDS, sql_create,
+        NULL,     sql_update,        NULL,          NULL};
     static const api_route_t routes[] = {
-        {"POST", "/api/v1/tickets", ROLE_ADMIN | ROLE_DISPATCHER, create, "tickets.create"},
-        {"GET", "/api/v1/tickets", ROLE_ANY, list, "tickets.list"},
-        {"GET", "/api/v1/tickets/{}", ROLE_ANY, get, "tickets.get"},
-        {"PATCH", "/api/v1/tickets/{}", ROLE_ADMIN | ROLE_DISPATCHER, update, "tickets.update"},
+        {"POST", "/api/v1/tickets", ROLE_ADMIN | ROLE_DISPATCHER, api_resource_create,
+         "tickets.create", &res},
+        {"GET", "/api/v1/tickets", ROLE_ANY, list, "tickets.list", NULL},
+        {"GET", "/api/v1/tickets/{}", ROLE_ANY, get, "tickets.get", NULL},
+        {"PATCH", "/api/v1/tickets/{}", ROLE_ADMIN | ROLE_DISPATCHER, api_resource_update,
+         "tickets.update", &res},
         {"POST", "/api/v1/tickets/{}/{}",
          ROLE_ADMIN | ROLE_DISPATCHER | ROLE_SENIOR | ROLE_ENGINEER, transition,
-         "tickets.transition"},
+         "tickets.transition", NULL},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         api_route_add(srv, &routes[i]);

@@ -129,7 +129,7 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
     size_t path_len = req->path_normalized.len;
     const api_route_t *found = NULL;
     char allow[128] = "";
-    static const api_route_t not_found = {"*", "*", ROLE_NONE, NULL, "unmatched"};
+    static const api_route_t not_found = {"*", "*", ROLE_NONE, NULL, "unmatched", NULL};
 
     for (size_t i = 0; i < srv->nroutes; i++) {
         const api_route_t *rt = &srv->routes[i];

@@ -17,10 +17,11 @@
 #include "job_fsm.h"
 
 #include "acs_error.h"
+#include "fsm.h"
 
 #include <string.h>
 
-#define BIT(s) (1u << (s))
+#define BIT(s) FSM_BIT(s)
 
 static const char *const status_names[JOB_STATUS_COUNT] = {
     [JOB_PLANNED] = "planned",     [JOB_ASSIGNED] = "assigned",
@@ -38,10 +39,7 @@ static const char *const action_names[JOB_ACTION_COUNT] = {
     [JOB_ACT_CANCEL] = "cancel",
 };
 
-static const struct {
-    unsigned sources; /* BIT(status) for each state the action may start from */
-    job_status_t to;
-} transitions[JOB_ACTION_COUNT] = {
+static const fsm_transition_t transitions[JOB_ACTION_COUNT] = {
     [JOB_ACT_ASSIGN] = {BIT(JOB_PLANNED) | BIT(JOB_ASSIGNED) | BIT(JOB_EN_ROUTE), JOB_ASSIGNED},
     [JOB_ACT_EN_ROUTE] = {BIT(JOB_ASSIGNED), JOB_EN_ROUTE},
     [JOB_ACT_ON_SITE] = {BIT(JOB_ASSIGNED) | BIT(JOB_EN_ROUTE), JOB_ON_SITE},
@@ -55,12 +53,15 @@ static const struct {
  * reassignment, then cancel, so that a person reading "en_route, on_site, assign, cancel"
  * sees the usual next move before the exceptional ones.
  */
-static const job_action_t display_order[JOB_ACTION_COUNT] = {
+static const int display_order[JOB_ACTION_COUNT] = {
     JOB_ACT_EN_ROUTE,      JOB_ACT_ON_SITE, JOB_ACT_DONE,
     JOB_ACT_NEEDS_REVISIT, JOB_ACT_ASSIGN,  JOB_ACT_CANCEL,
 };
 
 static const unsigned outcome_sources = BIT(JOB_ON_SITE) | BIT(JOB_DONE) | BIT(JOB_NEEDS_REVISIT);
+
+static const fsm_t machine = {status_names,     JOB_STATUS_COUNT, action_names,
+                              JOB_ACTION_COUNT, transitions,      display_order};
 
 static const char *const kinds[] = {"visit", "installation", "commissioning"};
 
@@ -72,40 +73,6 @@ static int status_ok(job_status_t s)
 static int action_ok(job_action_t a)
 {
     return (unsigned)a < JOB_ACTION_COUNT;
-}
-
-/* Append `s` at *pos in buf, keeping room for the NUL. Return 0, or -1 if it does not fit. */
-static int append(char *buf, size_t len, size_t *pos, const char *s)
-{
-    size_t n = strlen(s);
-    if (n >= len - *pos)
-        return -1;
-    memcpy(buf + *pos, s, n + 1);
-    *pos += n;
-    return 0;
-}
-
-/* Write the PostgreSQL array literal of the states in `mask`. Return its length or
- * ACS_EINVAL with buf holding "". */
-static int mask_literal(unsigned mask, char *buf, size_t len)
-{
-    size_t pos = 0;
-    const char *sep = "";
-    if (append(buf, len, &pos, "{") < 0)
-        goto fail;
-    for (int s = 0; s < JOB_STATUS_COUNT; s++) {
-        if ((mask & BIT(s)) == 0)
-            continue;
-        if (append(buf, len, &pos, sep) < 0 || append(buf, len, &pos, status_names[s]) < 0)
-            goto fail;
-        sep = ",";
-    }
-    if (append(buf, len, &pos, "}") < 0)
-        goto fail;
-    return (int)pos;
-fail:
-    buf[0] = '\0';
-    return ACS_EINVAL;
 }
 
 const char *job_status_name(job_status_t status)
@@ -120,28 +87,20 @@ const char *job_action_name(job_action_t action)
 
 int job_status_parse(const char *name, job_status_t *out)
 {
-    if (name == NULL || out == NULL)
+    int i = fsm_index(status_names, JOB_STATUS_COUNT, name);
+    if (i < 0 || out == NULL)
         return ACS_EINVAL;
-    for (int s = 0; s < JOB_STATUS_COUNT; s++) {
-        if (strcmp(name, status_names[s]) == 0) {
-            *out = (job_status_t)s;
-            return 0;
-        }
-    }
-    return ACS_EINVAL;
+    *out = (job_status_t)i;
+    return 0;
 }
 
 int job_action_parse(const char *name, job_action_t *out)
 {
-    if (name == NULL || out == NULL)
+    int i = fsm_index(action_names, JOB_ACTION_COUNT, name);
+    if (i < 0 || out == NULL)
         return ACS_EINVAL;
-    for (int a = 0; a < JOB_ACTION_COUNT; a++) {
-        if (strcmp(name, action_names[a]) == 0) {
-            *out = (job_action_t)a;
-            return 0;
-        }
-    }
-    return ACS_EINVAL;
+    *out = (job_action_t)i;
+    return 0;
 }
 
 int job_transition(job_status_t from, job_action_t action, job_status_t *to)
@@ -150,7 +109,7 @@ int job_transition(job_status_t from, job_action_t action, job_status_t *to)
         return ACS_EINVAL;
     if ((transitions[action].sources & BIT(from)) == 0)
         return ACS_ECONFLICT;
-    *to = transitions[action].to;
+    *to = (job_status_t)transitions[action].to;
     return 0;
 }
 
@@ -161,38 +120,16 @@ unsigned job_action_sources(job_action_t action)
 
 int job_action_sources_literal(job_action_t action, char *buf, size_t len)
 {
-    if (buf == NULL || len == 0)
-        return ACS_EINVAL;
-    buf[0] = '\0';
+    if (buf != NULL && len > 0)
+        buf[0] = '\0';
     if (!action_ok(action))
         return ACS_EINVAL;
-    return mask_literal(transitions[action].sources, buf, len);
+    return fsm_mask_literal(&machine, transitions[action].sources, buf, len);
 }
 
 int job_allowed_actions(job_status_t from, char *buf, size_t len)
 {
-    if (buf == NULL || len == 0)
-        return ACS_EINVAL;
-    buf[0] = '\0';
-    if (!status_ok(from))
-        return ACS_EINVAL;
-    size_t pos = 0;
-    int count = 0;
-    for (int i = 0; i < JOB_ACTION_COUNT; i++) {
-        job_action_t a = display_order[i];
-        if ((transitions[a].sources & BIT(from)) == 0)
-            continue;
-        if (append(buf, len, &pos, count > 0 ? ", " : "") < 0 ||
-            append(buf, len, &pos, action_names[a]) < 0)
-            goto fail;
-        count++;
-    }
-    if (count == 0 && append(buf, len, &pos, "none") < 0)
-        goto fail;
-    return count;
-fail:
-    buf[0] = '\0';
-    return ACS_EINVAL;
+    return fsm_allowed_actions(&machine, status_ok(from) ? (int)from : -1, buf, len);
 }
 
 unsigned job_outcome_sources(void)
@@ -202,19 +139,10 @@ unsigned job_outcome_sources(void)
 
 int job_outcome_sources_literal(char *buf, size_t len)
 {
-    if (buf == NULL || len == 0)
-        return ACS_EINVAL;
-    buf[0] = '\0';
-    return mask_literal(outcome_sources, buf, len);
+    return fsm_mask_literal(&machine, outcome_sources, buf, len);
 }
 
 int job_kind_valid(const char *name)
 {
-    if (name == NULL)
-        return 0;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (strcmp(name, kinds[i]) == 0)
-            return 1;
-    }
-    return 0;
+    return fsm_index(kinds, 3, name) >= 0;
 }

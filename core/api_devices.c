@@ -16,6 +16,7 @@
 
 #include "acs_error.h"
 #include "api.h"
+#include "fsm.h"
 
 static const char *const device_kinds[] = {"turnstile_controller", "reader_controller", NULL};
 
@@ -74,7 +75,7 @@ static const char sql_list[] =
     "   FROM device d"
     "   WHERE ($2::bigint IS NULL OR (d.created_at, d.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::uuid IS NULL OR d.site_id = $4::uuid)"
-    "     AND ($5::text IS NULL OR d.kind = $5::text)"
+    "     AND ($5::text[] IS NULL OR d.kind = ANY ($5::text[]))"
     "     AND ($6::text IS NULL OR d.serial = $6::text)"
     "   ORDER BY d.created_at DESC, d.id DESC LIMIT $1::int + 1)" API_LIST_REPLY;
 
@@ -93,35 +94,14 @@ static int update_error(api_req_t *r, int err, const PGresult *res)
     return 0;
 }
 
-/* Check the list filters here, so that a bad value is a 400 naming the parameter rather than
- * a cast error from the database. Return 0, or a negative code after replying 400. */
-static int check_filters(api_req_t *r, const char *site_id, const char *kind, const char *serial)
+static int kind_valid(const char *name)
 {
-    if (site_id != NULL && !jv_is_uuid(site_id)) {
-        api_problem(r, 400, "validation", "site_id", NULL,
-                    "query parameter \"site_id\" must be a UUID");
-        return ACS_EINVAL;
-    }
-    if (serial != NULL && (serial[0] == '\0' || strlen(serial) > 100)) {
-        api_problem(r, 400, "validation", "serial", NULL,
-                    "query parameter \"serial\" must be 1 to 100 bytes long");
-        return ACS_EINVAL;
-    }
-    if (kind == NULL)
-        return 0;
-    char allowed[128] = "";
-    size_t used = 0;
-    for (size_t i = 0; device_kinds[i] != NULL; i++) {
-        if (strcmp(kind, device_kinds[i]) == 0)
-            return 0;
-        int n = snprintf(allowed + used, sizeof(allowed) - used, "%s%s", i > 0 ? ", " : "",
-                         device_kinds[i]);
-        if (n > 0 && (size_t)n < sizeof(allowed) - used)
-            used += (size_t)n;
-    }
-    api_problem(r, 400, "validation", "kind", NULL, "query parameter \"kind\" must be one of: %s",
-                allowed);
-    return ACS_EINVAL;
+    return fsm_index(device_kinds, 2, name) >= 0;
+}
+
+static int serial_valid(const char *serial)
+{
+    return serial[0] != '\0' && strlen(serial) <= 100;
 }
 
 static void list(api_req_t *r)
@@ -131,12 +111,17 @@ static void list(api_req_t *r)
     const char *cur_ts, *cur_id;
     if (api_query_check(r, allowed) != 0 || api_list_params(r, limit, &cur_ts, &cur_id) != 0)
         return;
-    const char *site_id = qs_get(&r->qs, "site_id");
-    const char *kind = qs_get(&r->qs, "kind");
-    const char *serial = qs_get(&r->qs, "serial");
-    if (check_filters(r, site_id, kind, serial) != 0)
+    static const char *const uuids[] = {"site_id", NULL};
+    static const char *const serials[] = {"serial", NULL};
+    char kinds[64];
+    const char *kind;
+    if (api_query_check_values(r, uuids, jv_is_uuid, "a UUID") != 0 ||
+        api_query_check_values(r, serials, serial_valid, "1 to 100 bytes long") != 0 ||
+        api_query_enum_list(r, "kind", kind_valid, "turnstile_controller, reader_controller", kinds,
+                            sizeof(kinds), &kind) != 0)
         return;
-    const char *params[] = {limit, cur_ts, cur_id, site_id, kind, serial};
+    const char *params[] = {
+        limit, cur_ts, cur_id, qs_get(&r->qs, "site_id"), kind, qs_get(&r->qs, "serial")};
     api_list_query(r, sql_list, 6, params);
 }
 

@@ -16,6 +16,7 @@
 
 #include "acs_error.h"
 #include "api.h"
+#include "fsm.h"
 
 static const char *const site_kinds[] = {"residential_complex", "cottage_village",
                                          "business_centre", "industrial", NULL};
@@ -73,31 +74,12 @@ static const char sql_list[] =
     "   FROM site s"
     "   WHERE ($2::bigint IS NULL OR (s.created_at, s.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::uuid IS NULL OR s.client_id = $4::uuid)"
-    "     AND ($5::text IS NULL OR s.kind = $5::text)"
+    "     AND ($5::text[] IS NULL OR s.kind = ANY ($5::text[]))"
     "   ORDER BY s.created_at DESC, s.id DESC LIMIT $1::int + 1)" API_LIST_REPLY;
 
-static int check_filters(api_req_t *r, const char *client_id, const char *kind)
+static int kind_valid(const char *name)
 {
-    if (client_id != NULL && !jv_is_uuid(client_id)) {
-        api_problem(r, 400, "validation", "client_id", NULL,
-                    "query parameter \"client_id\" must be a UUID");
-        return ACS_EINVAL;
-    }
-    if (kind == NULL)
-        return 0;
-    char allowed[128] = "";
-    size_t used = 0;
-    for (size_t i = 0; site_kinds[i] != NULL; i++) {
-        if (strcmp(kind, site_kinds[i]) == 0)
-            return 0;
-        int n = snprintf(allowed + used, sizeof(allowed) - used, "%s%s", i > 0 ? ", " : "",
-                         site_kinds[i]);
-        if (n > 0 && (size_t)n < sizeof(allowed) - used)
-            used += (size_t)n;
-    }
-    api_problem(r, 400, "validation", "kind", NULL, "query parameter \"kind\" must be one of: %s",
-                allowed);
-    return ACS_EINVAL;
+    return fsm_index(site_kinds, 4, name) >= 0;
 }
 
 static void list(api_req_t *r)
@@ -107,11 +89,15 @@ static void list(api_req_t *r)
     const char *cur_ts, *cur_id;
     if (api_query_check(r, allowed) != 0 || api_list_params(r, limit, &cur_ts, &cur_id) != 0)
         return;
-    const char *client_id = qs_get(&r->qs, "client_id");
-    const char *kind = qs_get(&r->qs, "kind");
-    if (check_filters(r, client_id, kind) != 0)
+    static const char *const uuids[] = {"client_id", NULL};
+    char kinds[128];
+    const char *kind;
+    if (api_query_check_values(r, uuids, jv_is_uuid, "a UUID") != 0 ||
+        api_query_enum_list(r, "kind", kind_valid,
+                            "residential_complex, cottage_village, business_centre, industrial",
+                            kinds, sizeof(kinds), &kind) != 0)
         return;
-    const char *params[] = {limit, cur_ts, cur_id, client_id, kind};
+    const char *params[] = {limit, cur_ts, cur_id, qs_get(&r->qs, "client_id"), kind};
     api_list_query(r, sql_list, 5, params);
 }
 

@@ -13,6 +13,7 @@
 #include "jsonv.h"
 
 #include "acs_error.h"
+#include "errbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,40 +21,6 @@
 
 /* Longest part of a client-supplied key quoted in an error sentence, in bytes. */
 #define QUOTE_MAX 64
-
-/* Cut a possibly truncated string back so that it does not end inside a UTF-8 sequence.
- * Everything written here is valid UTF-8 before the cut, so only the tail needs looking at. */
-static void trim_utf8_tail(char *s)
-{
-    size_t len = strlen(s);
-    size_t k = len;
-    while (k > 0 && len - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
-        k--;
-    if (k == 0)
-        return;
-    unsigned lead = (unsigned char)s[k - 1];
-    size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-    if (len - (k - 1) < need)
-        s[k - 1] = '\0';
-}
-
-/* printf into err (if there is one), never ending it inside a UTF-8 sequence. */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    int n = vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        err[0] = '\0';
-    else if ((size_t)n >= errlen)
-        trim_utf8_tail(err);
-}
 
 /*
  * Write a client-supplied key (valid UTF-8, as jansson guarantees) into dst for an error
@@ -104,12 +71,12 @@ int jv_parse_body(const char *buf, size_t len, json_t **out, char *err, size_t e
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (out == NULL) {
-        set_err(err, errlen, "no place to put the parsed body");
+        errbuf_printf(err, errlen, "no place to put the parsed body");
         return ACS_EINVAL;
     }
     *out = NULL;
     if (buf == NULL || len == 0) {
-        set_err(err, errlen, "malformed JSON at line 1, column 0: request body is empty");
+        errbuf_printf(err, errlen, "malformed JSON at line 1, column 0: request body is empty");
         return ACS_EINVAL;
     }
     json_error_t je;
@@ -122,12 +89,13 @@ int jv_parse_body(const char *buf, size_t len, json_t **out, char *err, size_t e
         /* jansson names its own flag here; say what it means instead. */
         if (strncmp(text, "\\u0000 is not allowed", 21) == 0)
             text = "strings must not contain \\u0000 (NUL)";
-        set_err(err, errlen, "malformed JSON at line %d, column %d: %s", je.line, je.column, text);
+        errbuf_printf(err, errlen, "malformed JSON at line %d, column %d: %s", je.line, je.column,
+                      text);
         return ACS_EINVAL;
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        set_err(err, errlen, "request body must be a JSON object");
+        errbuf_printf(err, errlen, "request body must be a JSON object");
         return ACS_EINVAL;
     }
     *out = root;
@@ -254,10 +222,10 @@ static int check_enum(const char *name, const json_t *v, const char *const *valu
     }
     if (err == NULL || errlen == 0)
         return ACS_EINVAL;
-    set_err(err, errlen, "field \"%s\" must be one of: ", name);
+    errbuf_printf(err, errlen, "field \"%s\" must be one of: ", name);
     size_t pos = strlen(err);
     for (size_t i = 0; values != NULL && values[i] != NULL && pos + 1 < errlen; i++) {
-        set_err(err + pos, errlen - pos, "%s%s", i > 0 ? ", " : "", values[i]);
+        errbuf_printf(err + pos, errlen - pos, "%s%s", i > 0 ? ", " : "", values[i]);
         pos += strlen(err + pos);
     }
     return ACS_EINVAL;
@@ -267,25 +235,25 @@ static int check_string(const jv_field_t *f, const json_t *v, char *err, size_t 
 {
     char lim[32];
     if (!json_is_string(v)) {
-        set_err(err, errlen, "field \"%s\" must be a string", f->name);
+        errbuf_printf(err, errlen, "field \"%s\" must be a string", f->name);
         return ACS_EINVAL;
     }
     if (string_has_nul(v)) {
-        set_err(err, errlen, "field \"%s\" must not contain NUL bytes", f->name);
+        errbuf_printf(err, errlen, "field \"%s\" must not contain NUL bytes", f->name);
         return ACS_EINVAL;
     }
     double n = (double)json_string_length(v);
     if (f->max > 0 && n > f->max) {
         fmt_num(lim, sizeof(lim), f->max);
-        set_err(err, errlen, "field \"%s\" must be at most %s bytes long", f->name, lim);
+        errbuf_printf(err, errlen, "field \"%s\" must be at most %s bytes long", f->name, lim);
         return ACS_EINVAL;
     }
     if (n < f->min) {
         if (f->min <= 1) {
-            set_err(err, errlen, "field \"%s\" must not be empty", f->name);
+            errbuf_printf(err, errlen, "field \"%s\" must not be empty", f->name);
         } else {
             fmt_num(lim, sizeof(lim), f->min);
-            set_err(err, errlen, "field \"%s\" must be at least %s bytes long", f->name, lim);
+            errbuf_printf(err, errlen, "field \"%s\" must be at least %s bytes long", f->name, lim);
         }
         return ACS_EINVAL;
     }
@@ -298,26 +266,27 @@ static int check_string_array(const jv_field_t *f, const json_t *v, char *err, s
     size_t i;
     json_t *item;
     if (!json_is_array(v)) {
-        set_err(err, errlen, "field \"%s\" must be an array of strings", f->name);
+        errbuf_printf(err, errlen, "field \"%s\" must be an array of strings", f->name);
         return ACS_EINVAL;
     }
     json_array_foreach(v, i, item)
     {
         if (!json_is_string(item)) {
-            set_err(err, errlen,
-                    "field \"%s\" must be an array of strings (item %zu is not a string)", f->name,
-                    i);
+            errbuf_printf(err, errlen,
+                          "field \"%s\" must be an array of strings (item %zu is not a string)",
+                          f->name, i);
             return ACS_EINVAL;
         }
         if (string_has_nul(item)) {
-            set_err(err, errlen, "field \"%s\" must not contain NUL bytes (item %zu)", f->name, i);
+            errbuf_printf(err, errlen, "field \"%s\" must not contain NUL bytes (item %zu)",
+                          f->name, i);
             return ACS_EINVAL;
         }
         if (f->max > 0 && (double)json_string_length(item) > f->max) {
             fmt_num(lim, sizeof(lim), f->max);
-            set_err(err, errlen,
-                    "field \"%s\" must hold strings of at most %s bytes (item %zu is longer)",
-                    f->name, lim, i);
+            errbuf_printf(err, errlen,
+                          "field \"%s\" must hold strings of at most %s bytes (item %zu is longer)",
+                          f->name, lim, i);
             return ACS_EINVAL;
         }
     }
@@ -340,9 +309,10 @@ static int check_number(const jv_field_t *f, const json_t *v, int integer, char 
         char lo[32], hi[32];
         fmt_num(lo, sizeof(lo), f->min);
         fmt_num(hi, sizeof(hi), f->max);
-        set_err(err, errlen, "field \"%s\" must be %s between %s and %s", f->name, what, lo, hi);
+        errbuf_printf(err, errlen, "field \"%s\" must be %s between %s and %s", f->name, what, lo,
+                      hi);
     } else {
-        set_err(err, errlen, "field \"%s\" must be %s", f->name, what);
+        errbuf_printf(err, errlen, "field \"%s\" must be %s", f->name, what);
     }
     return ACS_EINVAL;
 }
@@ -356,8 +326,9 @@ static int check_value(const jv_field_t *f, const json_t *v, char *err, size_t e
     case JV_UUID:
         if (json_is_string(v) && !string_has_nul(v) && jv_is_uuid(json_string_value(v)))
             return 0;
-        set_err(err, errlen,
-                "field \"%s\" must be a UUID, e.g. 123e4567-e89b-12d3-a456-426614174000", f->name);
+        errbuf_printf(err, errlen,
+                      "field \"%s\" must be a UUID, e.g. 123e4567-e89b-12d3-a456-426614174000",
+                      f->name);
         return ACS_EINVAL;
     case JV_INT:
         return check_number(f, v, 1, err, errlen);
@@ -366,21 +337,21 @@ static int check_value(const jv_field_t *f, const json_t *v, char *err, size_t e
     case JV_BOOL:
         if (json_is_boolean(v))
             return 0;
-        set_err(err, errlen, "field \"%s\" must be true or false", f->name);
+        errbuf_printf(err, errlen, "field \"%s\" must be true or false", f->name);
         return ACS_EINVAL;
     case JV_TIMESTAMP:
         if (json_is_string(v) && !string_has_nul(v) && jv_is_timestamp(json_string_value(v)))
             return 0;
-        set_err(err, errlen,
-                "field \"%s\" must be an RFC 3339 date-time with offset, e.g. "
-                "2026-11-24T10:00:00Z",
-                f->name);
+        errbuf_printf(err, errlen,
+                      "field \"%s\" must be an RFC 3339 date-time with offset, e.g. "
+                      "2026-11-24T10:00:00Z",
+                      f->name);
         return ACS_EINVAL;
     case JV_DATE:
         if (json_is_string(v) && !string_has_nul(v) && jv_is_date(json_string_value(v)))
             return 0;
-        set_err(err, errlen, "field \"%s\" must be a calendar date YYYY-MM-DD, e.g. 2026-11-24",
-                f->name);
+        errbuf_printf(err, errlen,
+                      "field \"%s\" must be a calendar date YYYY-MM-DD, e.g. 2026-11-24", f->name);
         return ACS_EINVAL;
     case JV_ENUM:
         return check_enum(f->name, v, f->enum_values, err, errlen);
@@ -389,16 +360,17 @@ static int check_value(const jv_field_t *f, const json_t *v, char *err, size_t e
     case JV_ARRAY:
         if (json_is_array(v))
             return 0;
-        set_err(err, errlen, "field \"%s\" must be an array", f->name);
+        errbuf_printf(err, errlen, "field \"%s\" must be an array", f->name);
         return ACS_EINVAL;
     case JV_OBJECT:
         if (json_is_object(v))
             return 0;
-        set_err(err, errlen, "field \"%s\" must be an object", f->name);
+        errbuf_printf(err, errlen, "field \"%s\" must be an object", f->name);
         return ACS_EINVAL;
     }
     /* A table entry with a type this file does not know is a programming error. */
-    set_err(err, errlen, "field \"%s\" has an unknown type in the server's field table", f->name);
+    errbuf_printf(err, errlen, "field \"%s\" has an unknown type in the server's field table",
+                  f->name);
     return ACS_EINVAL;
 }
 
@@ -408,11 +380,11 @@ int jv_check(const json_t *obj, const jv_field_t *fields, size_t nfields, jv_mod
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (!json_is_object(obj)) {
-        set_err(err, errlen, "request body must be a JSON object");
+        errbuf_printf(err, errlen, "request body must be a JSON object");
         return ACS_EINVAL;
     }
     if (fields == NULL && nfields > 0) {
-        set_err(err, errlen, "no field table to check the request body against");
+        errbuf_printf(err, errlen, "no field table to check the request body against");
         return ACS_EINVAL;
     }
 
@@ -427,13 +399,13 @@ int jv_check(const json_t *obj, const jv_field_t *fields, size_t nfields, jv_mod
         if (i == nfields) {
             char shown[QUOTE_MAX * 2 + 4];
             quote_key(shown, key);
-            set_err(err, errlen, "unknown field \"%s\"", shown);
+            errbuf_printf(err, errlen, "unknown field \"%s\"", shown);
             return ACS_EINVAL;
         }
     }
 
     if (mode == JV_PATCH && json_object_size(obj) == 0) {
-        set_err(err, errlen, "request body has no fields to change");
+        errbuf_printf(err, errlen, "request body has no fields to change");
         return ACS_EINVAL;
     }
 
@@ -442,19 +414,19 @@ int jv_check(const json_t *obj, const jv_field_t *fields, size_t nfields, jv_mod
         const json_t *v = json_object_get(obj, f->name);
         if (v == NULL) {
             if (mode == JV_CREATE && (f->flags & JV_REQUIRED)) {
-                set_err(err, errlen, "field \"%s\" is required", f->name);
+                errbuf_printf(err, errlen, "field \"%s\" is required", f->name);
                 return ACS_EINVAL;
             }
             continue;
         }
         if (mode == JV_PATCH && (f->flags & JV_READONLY)) {
-            set_err(err, errlen, "field \"%s\" cannot be changed", f->name);
+            errbuf_printf(err, errlen, "field \"%s\" cannot be changed", f->name);
             return ACS_EINVAL;
         }
         if (json_is_null(v)) {
             if (f->flags & JV_NULLABLE)
                 continue;
-            set_err(err, errlen, "field \"%s\" must not be null", f->name);
+            errbuf_printf(err, errlen, "field \"%s\" must not be null", f->name);
             return ACS_EINVAL;
         }
         int rc = check_value(f, v, err, errlen);

@@ -11,6 +11,7 @@
 #include "qs.h"
 
 #include "acs_error.h"
+#include "errbuf.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -27,74 +28,6 @@
 
 enum { DECODE_OK = 0, DECODE_BAD_PERCENT = -1, DECODE_NUL = -2 };
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 if it is not one:
- * overlong forms, surrogates and code points above U+10FFFF are refused. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    unsigned cp, min;
-    size_t need;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xE0) == 0xC0) {
-        need = 2;
-        cp = c & 0x1F;
-        min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        need = 3;
-        cp = c & 0x0F;
-        min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        need = 4;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return need;
-}
-
-/* Cut a possibly truncated string back so that it does not end inside a UTF-8 sequence. */
-static void trim_utf8_tail(char *s)
-{
-    size_t len = strlen(s);
-    size_t k = len;
-    while (k > 0 && len - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
-        k--;
-    if (k == 0 || ((unsigned char)s[k - 1] & 0x80) == 0)
-        return;
-    /* s[k - 1] is a lead byte; keep its sequence only if it is complete. */
-    if (utf8_seq((unsigned char *)s + k - 1, len - (k - 1)) != len - (k - 1))
-        s[k - 1] = '\0';
-}
-
-/* printf into err (if there is one), never ending it inside a UTF-8 sequence. */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    int n = vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        err[0] = '\0';
-    else if ((size_t)n >= errlen)
-        trim_utf8_tail(err);
-}
-
 /*
  * Write name (n bytes) into dst as text fit for an error sentence: valid UTF-8 and printable
  * ASCII are kept, '"' and '\' are escaped, other bytes become '?', and a name longer than
@@ -105,7 +38,7 @@ static void quote_name(char *dst, const char *name, size_t n)
     const unsigned char *s = (const unsigned char *)name;
     size_t i = 0, o = 0;
     while (i < n && i < QUOTE_MAX) {
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = errbuf_utf8_seq(s + i, n - i);
         if (k > 1 && i + k <= QUOTE_MAX) {
             memcpy(dst + o, s + i, k);
             o += k;
@@ -176,23 +109,23 @@ int qs_parse(qs_t *q, const char *query, size_t len, char *err, size_t errlen)
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (q == NULL) {
-        set_err(err, errlen, "no query-string object to fill");
+        errbuf_printf(err, errlen, "no query-string object to fill");
         return ACS_EINVAL;
     }
     memset(q, 0, sizeof(*q));
     if (len == 0)
         return 0;
     if (query == NULL) {
-        set_err(err, errlen, "query string of %zu bytes given without its text", len);
+        errbuf_printf(err, errlen, "query string of %zu bytes given without its text", len);
         return ACS_EINVAL;
     }
     if (len > SIZE_MAX - STORAGE_SLACK) {
-        set_err(err, errlen, "query string is too long");
+        errbuf_printf(err, errlen, "query string is too long");
         return ACS_EINVAL;
     }
     q->storage = malloc(len + STORAGE_SLACK);
     if (q->storage == NULL) {
-        set_err(err, errlen, "out of memory while reading a query string of %zu bytes", len);
+        errbuf_printf(err, errlen, "out of memory while reading a query string of %zu bytes", len);
         return ACS_ENOMEM;
     }
 
@@ -208,7 +141,7 @@ int qs_parse(qs_t *q, const char *query, size_t len, char *err, size_t errlen)
             continue;
         }
         if (q->count == QS_MAX_PARAMS) {
-            set_err(err, errlen, "more than %d query parameters", QS_MAX_PARAMS);
+            errbuf_printf(err, errlen, "more than %d query parameters", QS_MAX_PARAMS);
             goto fail;
         }
         size_t eq = i;
@@ -244,9 +177,9 @@ int qs_parse(qs_t *q, const char *query, size_t len, char *err, size_t errlen)
 
 bad_piece:
     if (drc == DECODE_NUL)
-        set_err(err, errlen, "query parameter \"%s\" contains a NUL byte", shown);
+        errbuf_printf(err, errlen, "query parameter \"%s\" contains a NUL byte", shown);
     else
-        set_err(err, errlen, "bad percent-encoding in query parameter \"%s\"", shown);
+        errbuf_printf(err, errlen, "bad percent-encoding in query parameter \"%s\"", shown);
 fail:
     qs_free(q);
     return ACS_EINVAL;
@@ -288,17 +221,17 @@ static void unknown_param_err(char *err, size_t errlen, const char *shown,
 {
     if (err == NULL || errlen == 0)
         return;
-    set_err(err, errlen, "unknown query parameter \"%s\" (allowed: ", shown);
+    errbuf_printf(err, errlen, "unknown query parameter \"%s\" (allowed: ", shown);
     size_t pos = strlen(err);
     if (allowed == NULL || allowed[0] == NULL) {
-        set_err(err + pos, errlen - pos, "none");
+        errbuf_printf(err + pos, errlen - pos, "none");
         pos += strlen(err + pos);
     }
     for (size_t k = 0; allowed != NULL && allowed[k] != NULL && pos + 1 < errlen; k++) {
-        set_err(err + pos, errlen - pos, "%s%s", k > 0 ? ", " : "", allowed[k]);
+        errbuf_printf(err + pos, errlen - pos, "%s%s", k > 0 ? ", " : "", allowed[k]);
         pos += strlen(err + pos);
     }
-    set_err(err + pos, errlen - pos, ")");
+    errbuf_printf(err + pos, errlen - pos, ")");
 }
 
 int qs_check(const qs_t *q, const char *const *allowed, char *err, size_t errlen)
@@ -317,7 +250,7 @@ int qs_check(const qs_t *q, const char *const *allowed, char *err, size_t errlen
         }
         for (size_t j = 0; j < i; j++) {
             if (strcmp(q->params[j].name, name) == 0) {
-                set_err(err, errlen, "query parameter \"%s\" given twice", shown);
+                errbuf_printf(err, errlen, "query parameter \"%s\" given twice", shown);
                 return ACS_EINVAL;
             }
         }

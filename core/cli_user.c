@@ -102,8 +102,7 @@ static int word_in(const char *word, size_t len, const char *list)
 
 /* Parse `--opt VALUE` / `--opt=VALUE` pairs after the subcommand into o, accepting only the
  * options named in `allowed` (space-separated). Return 0, or 2 after saying why. */
-static int parse_opts(int argc, char **argv, const char *sub, const char *allowed,
-                      user_opts_t *o)
+static int parse_opts(int argc, char **argv, const char *sub, const char *allowed, user_opts_t *o)
 {
     memset(o, 0, sizeof(*o));
     const struct {
@@ -127,8 +126,8 @@ static int parse_opts(int argc, char **argv, const char *sub, const char *allowe
             }
         }
         if (k == nopts || !word_in(table[k].opt, key_len, allowed)) {
-            fprintf(stderr, "fieldd user %s: unexpected argument \"%s\" (options: %s)\n\n",
-                    sub, argv[i], *allowed ? allowed : "none");
+            fprintf(stderr, "fieldd user %s: unexpected argument \"%s\" (options: %s)\n\n", sub,
+                    argv[i], *allowed ? allowed : "none");
             usage(stderr);
             return 2;
         }
@@ -289,8 +288,9 @@ static int make_token(const char *sub, char tok[AUTH_TOKEN_STRLEN + 1], char hex
     }
     auth_token_new(tok);
     if (auth_token_hash(tok, strlen(tok), hash) != 0) {
-        fprintf(stderr, "fieldd user %s: a new token failed its own shape check (a bug in "
-                        "auth_token.c)\n",
+        fprintf(stderr,
+                "fieldd user %s: a new token failed its own shape check (a bug in "
+                "auth_token.c)\n",
                 sub);
         return 1;
     }
@@ -419,8 +419,7 @@ static int user_token(int argc, char **argv)
     }
     printf("token: %s\n", tok);
     fflush(stdout);
-    fputs("fieldd user token: the token is shown only this once and cannot be recovered\n",
-          stderr);
+    fputs("fieldd user token: the token is shown only this once and cannot be recovered\n", stderr);
     rc = 0;
 
 done:

@@ -42,9 +42,9 @@
 #define MIGRATE_VERSION_LEN 4
 
 typedef struct {
-    char *name;                           /* "0002_diagnostics.sql" */
+    char *name;                            /* "0002_diagnostics.sql" */
     char version[MIGRATE_VERSION_LEN + 1]; /* "0002" */
-    char *sql;                            /* file contents, NUL-terminated */
+    char *sql;                             /* file contents, NUL-terminated */
     size_t len;
     char checksum[crypto_hash_sha256_BYTES * 2 + 1]; /* lower-case hex */
 } migration_file_t;
@@ -55,12 +55,11 @@ typedef struct {
     size_t cap;
 } migration_list_t;
 
-static const char sql_create_table[] =
-    "CREATE TABLE IF NOT EXISTS schema_migration ("
-    " version text PRIMARY KEY,"
-    " name text NOT NULL,"
-    " checksum text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char sql_create_table[] = "CREATE TABLE IF NOT EXISTS schema_migration ("
+                                       " version text PRIMARY KEY,"
+                                       " name text NOT NULL,"
+                                       " checksum text NOT NULL,"
+                                       " applied_at timestamptz NOT NULL DEFAULT now())";
 
 static const char sql_recorded[] =
     "SELECT version, name, checksum, date_trunc('second', applied_at)::text"
@@ -155,8 +154,7 @@ static int read_migration(const char *dir, const char *name, migration_file_t *f
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
-        fprintf(stderr, "fieldd migrate: %s is not a regular file: move it out of %s\n", path,
-                dir);
+        fprintf(stderr, "fieldd migrate: %s is not a regular file: move it out of %s\n", path, dir);
         goto fail;
     }
     if ((unsigned long long)st.st_size > MIGRATE_MAX_FILE_SIZE) {
@@ -409,8 +407,8 @@ static int print_status(PGconn *conn, migration_list_t *files, const char *dir)
         if (cmp < 0) {
             /* A pending file below the last applied one is refused by `migrate`. */
             if (nrec > 0 && strcmp(f->version, PQgetvalue(recorded, nrec - 1, 0)) < 0) {
-                printf("%-*s  pending, out of order (%s is applied): renumber it\n", width,
-                       f->name, PQgetvalue(recorded, nrec - 1, 1));
+                printf("%-*s  pending, out of order (%s is applied): renumber it\n", width, f->name,
+                       PQgetvalue(recorded, nrec - 1, 1));
                 bad++;
             } else {
                 printf("%-*s  pending\n", width, f->name);
@@ -487,8 +485,7 @@ static int apply_one(PGconn *conn, const migration_file_t *f)
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
         const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
         unsigned long line =
-            res ? line_of(f->sql, f->len, PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION))
-                : 0;
+            res ? line_of(f->sql, f->len, PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION)) : 0;
         fprintf(stderr, "migration %s failed: %s", f->name, msg);
         if (line > 0)
             fprintf(stderr, "(at line %lu of %s; nothing of it was applied)\n", line, f->name);

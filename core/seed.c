@@ -55,8 +55,8 @@ static const demo_user_t demo_users[] = {
     {"dispatcher", "Olga Kuznetsova", "", NULL, "o.kuznetsova@acsfield-demo.example",
      "+7 916 201-11-02"},
     {"head", "Sergey Volkov", "", NULL, "s.volkov@acsfield-demo.example", "+7 916 201-11-03"},
-    {"senior", "Andrey Morozov", "turnstiles,readers,installation,commissioning,firmware",
-     "centre", "a.morozov@acsfield-demo.example", "+7 916 201-11-04"},
+    {"senior", "Andrey Morozov", "turnstiles,readers,installation,commissioning,firmware", "centre",
+     "a.morozov@acsfield-demo.example", "+7 916 201-11-04"},
     {"engineer", "Dmitry Ivanov", "turnstiles,readers,firmware", "north",
      "d.ivanov@acsfield-demo.example", "+7 916 201-11-05"},
     {"engineer", "Pavel Smirnov", "turnstiles,readers,installation", "south",
@@ -215,8 +215,9 @@ static int open_tokens_file(const char *path, char **tmp_path)
     snprintf(tmp, len, "%s.XXXXXX", path);
     fd = mkstemp(tmp);
     if (fd < 0 || fchmod(fd, 0600) != 0) {
-        fprintf(stderr, "fieldd seed-demo: cannot create a file beside %s: %s (check the folder "
-                        "exists and is writable)\n",
+        fprintf(stderr,
+                "fieldd seed-demo: cannot create a file beside %s: %s (check the folder "
+                "exists and is writable)\n",
                 path, strerror(errno));
         goto fail;
     }
@@ -365,9 +366,10 @@ int cli_seed_demo(int argc, char **argv)
     }
     PQclear(res);
     if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
-        fprintf(stderr, "fieldd seed-demo: %s ended the transaction itself: remove its "
-                        "BEGIN/COMMIT (what it did is committed; drop the database and start "
-                        "again)\n",
+        fprintf(stderr,
+                "fieldd seed-demo: %s ended the transaction itself: remove its "
+                "BEGIN/COMMIT (what it did is committed; drop the database and start "
+                "again)\n",
                 script_path);
         in_tx = 0;
         res = NULL;

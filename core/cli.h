@@ -13,11 +13,15 @@
 /* fieldd migrate [--dir DIR] [--status]: apply pending migrations (migrate.c). */
 int cli_migrate(int argc, char **argv);
 
-/* fieldd user add --name N --role R [--skills a,b] [--region R]: create a user and print one
- * bearer token once (cli_user.c). fieldd user token --id UUID: issue a further token. */
+/* fieldd user add --name N --role R [--skills a,b] [--region R] [--email E] [--phone P]:
+ * create a user and print `user_id:` and `token:` lines, the token only this once.
+ * fieldd user token --id UUID [--label L]: issue a further token.
+ * fieldd user revoke --id UUID: revoke all of a user's tokens (`revoked: N`).
+ * fieldd user list: every user, one per line (cli_user.c). */
 int cli_user(int argc, char **argv);
 
-/* fieldd seed-demo: load the demo data set and print the demo users' tokens (seed.c). */
+/* fieldd seed-demo [--tokens-file PATH]: load the demo data set into an empty, migrated
+ * database and print `<role> <name>: <token>` for each demo user (seed.c). */
 int cli_seed_demo(int argc, char **argv);
 
 #endif

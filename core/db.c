@@ -262,7 +262,7 @@ static void conn_broken(db_conn_t *c, int err, const char *why)
     }
     db_query_t *q = c->query;
     c->query = NULL;
-    if (c->listener && c->state == CONN_IDLE && pool->cfg.on_listen_state != NULL)
+    if (c->listener && c->state == CONN_IDLE && !pool->closing && pool->cfg.on_listen_state != NULL)
         pool->cfg.on_listen_state(0, pool->cfg.listen_arg);
     c->state = CONN_DOWN;
 

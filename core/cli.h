@@ -24,4 +24,8 @@ int cli_user(int argc, char **argv);
  * database and print `<role> <name>: <token>` for each demo user (seed.c). */
 int cli_seed_demo(int argc, char **argv);
 
+/* fieldd calendar import --calendar ID --file FILE.ics [--replace-year YYYY]: import holidays,
+ * transferred working days and shortened days into a business calendar (cli_calendar.c). */
+int cli_calendar(int argc, char **argv);
+
 #endif

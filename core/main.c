@@ -24,6 +24,8 @@ static void usage(FILE *out)
           "  user list    list the users\n"
           "  seed-demo    load demo data and print the demo users' tokens\n"
           "               ([--tokens-file PATH])\n"
+          "  calendar import  import holidays into a business calendar from an .ics file\n"
+          "               (--calendar ID --file FILE.ics [--replace-year YYYY])\n"
           "\n"
           "environment:\n"
           "  FIELDD_DB       libpq connection string or URI (default: libpq's defaults)\n"
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
         return cli_user(argc - 1, argv + 1);
     if (strcmp(cmd, "seed-demo") == 0)
         return cli_seed_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "calendar") == 0)
+        return cli_calendar(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;

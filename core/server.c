@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "acs_error.h"
 #include "auth_token.h"
 #include "log.h"
@@ -199,6 +201,10 @@ static void on_signal(uv_signal_t *s, int signum)
     }
     srv->shutting_down = 1;
     log_info("signal %d: refusing new connections, draining %u requests", signum, srv->inflight);
+    sla_timer_close(srv->sla);
+    srv->sla = NULL;
+    sse_hub_close(srv->sse);
+    srv->sse = NULL;
     if (srv->listening) {
         uv_close((uv_handle_t *)&srv->listener, NULL);
         srv->listening = 0;
@@ -208,20 +214,41 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_timer_start(&srv->drain_timer, on_drain_tick, 0, 20);
 }
 
-/* A trigger on a listed table committed a change (db/migrations/0003_api_support.sql). */
+/* A notification on acs_changes: the name of a listed table whose rows changed
+ * (0003_api_support.sql), "ticket_sla" when SLA clocks changed, or a JSON live event
+ * (0005_sla_clocks.sql). */
 static void on_change_notified(const char *channel, const char *payload, void *arg)
 {
     server_t *srv = arg;
     (void)channel;
-    (void)payload;
-    cache_invalidate(srv->cache);
+    if (strcmp(payload, "ticket_sla") == 0) {
+        sla_timer_poke(srv->sla);
+        return;
+    }
+    if (payload[0] == '{') {
+        json_t *ev = json_loads(payload, 0, NULL);
+        const char *name = json_string_value(json_object_get(ev, "event"));
+        if (name != NULL)
+            sse_hub_publish(srv->sse, name, payload);
+        else
+            log_warn("live event without a name: %s", payload);
+        json_decref(ev);
+        return;
+    }
+    if (srv->cache != NULL)
+        cache_invalidate(srv->cache);
 }
 
 static void on_listen_state(int up, void *arg)
 {
     server_t *srv = arg;
-    cache_set_enabled(srv->cache, up);
-    log_info("list cache %s", up ? "on (listening for changes)" : "off (change feed lost)");
+    if (srv->cache != NULL) {
+        cache_set_enabled(srv->cache, up);
+        log_info("list cache %s", up ? "on (listening for changes)" : "off (change feed lost)");
+    }
+    /* Notifications may have been missed while the feed was down. */
+    if (up)
+        sla_timer_poke(srv->sla);
 }
 
 static void register_routes(server_t *srv)
@@ -232,6 +259,8 @@ static void register_routes(server_t *srv)
     api_devices_register(srv);
     api_tickets_register(srv);
     api_jobs_register(srv);
+    api_calendars_register(srv);
+    api_events_register(srv);
 }
 
 int server_main(int argc, char **argv)
@@ -285,7 +314,7 @@ int server_main(int argc, char **argv)
         .wait_ms = env_u64("FIELDD_DB_WAIT_MS", 2000, 10, 600000),
         .query_timeout_ms = env_u64("FIELDD_QUERY_TIMEOUT_MS", 10000, 100, 3600000),
         .connect_timeout_ms = env_u64("FIELDD_CONNECT_TIMEOUT_MS", 3000, 100, 600000),
-        .listen_channel = srv->cache != NULL ? "acs_changes" : NULL,
+        .listen_channel = "acs_changes",
         .on_notify = on_change_notified,
         .on_listen_state = on_listen_state,
         .listen_arg = srv,
@@ -293,6 +322,15 @@ int server_main(int argc, char **argv)
     int err = db_pool_new(loop, &dbcfg, &srv->db);
     if (err != 0) {
         log_error("cannot create the database pool: %s", acs_strerror(err));
+        goto out;
+    }
+
+    if (sse_hub_new(loop, &srv->sse) != 0) {
+        log_error("out of memory creating the event hub");
+        goto out;
+    }
+    if (env_u64("FIELDD_SLA_TIMER", 1, 0, 1) == 1 && sla_timer_new(loop, srv->db, &srv->sla) != 0) {
+        log_error("out of memory creating the SLA timer");
         goto out;
     }
 
@@ -319,6 +357,8 @@ int server_main(int argc, char **argv)
         log_error("cannot listen on %s: %s (is another process using the port?)", listen_at,
                   uv_strerror(err));
         uv_close((uv_handle_t *)&srv->listener, NULL);
+        sla_timer_close(srv->sla);
+        sse_hub_close(srv->sse);
         db_pool_close(srv->db, NULL, NULL);
         h2o_context_dispose(&srv->ctx);
         uv_walk(loop, close_any, NULL);

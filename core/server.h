@@ -14,6 +14,8 @@
 #include "cache.h"
 #include "db.h"
 #include "metrics.h"
+#include "sla.h"
+#include "sse.h"
 
 #define SERVER_MAX_BODY (1024u * 1024u)
 
@@ -30,7 +32,9 @@ struct server {
     size_t routes_cap;
     metrics_t metrics;
     auth_cache_t auth;
-    cache_t *cache; /* list responses; NULL when FIELDD_LIST_CACHE=0 */
+    cache_t *cache;   /* list responses; NULL when FIELDD_LIST_CACHE=0 */
+    sla_timer_t *sla; /* NULL when FIELDD_SLA_TIMER=0, and once shutting down */
+    sse_hub_t *sse;   /* live event streams; NULL once shutting down */
     uv_signal_t sigterm;
     uv_signal_t sigint;
     uv_timer_t drain_timer;

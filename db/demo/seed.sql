@@ -1355,3 +1355,10 @@ BEGIN
     END IF;
 END
 $check$;
+
+-- The tickets' SLA clocks (0005_sla_clocks.sql), rebuilt from the histories made above; the
+-- tickets keep the due times of their clocks. Warnings and breaches that fell due in the past
+-- are recorded by fieldd's SLA timer on its first tick, as after any downtime.
+INSERT INTO ticket_sla SELECT (acs_sla_replay(t.id)).* FROM ticket t;
+UPDATE ticket t SET first_contact_due = s.fc_due, resolution_due = s.res_due
+  FROM ticket_sla s WHERE s.ticket_id = t.id;

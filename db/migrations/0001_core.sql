@@ -26,10 +26,29 @@ BEGIN
 END $$;
 
 -- A time zone must be one PostgreSQL knows, so that working-time arithmetic can use it.
+-- pg_timezone_names reads the whole tz database on every query (milliseconds), so the names
+-- are kept in a table; a name PostgreSQL learned later (a newer tz database) is looked up
+-- there once and remembered.
+CREATE TABLE acs_time_zone (name text PRIMARY KEY);
+INSERT INTO acs_time_zone SELECT DISTINCT name FROM pg_timezone_names;
+
+CREATE FUNCTION acs_time_zone_known(p_name text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM acs_time_zone WHERE name = p_name) THEN
+        RETURN true;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = p_name) THEN
+        INSERT INTO acs_time_zone VALUES (p_name) ON CONFLICT DO NOTHING;
+        RETURN true;
+    END IF;
+    RETURN false;
+END $$;
+
 CREATE FUNCTION acs_check_time_zone() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = NEW.time_zone) THEN
+    IF NOT acs_time_zone_known(NEW.time_zone) THEN
         RAISE EXCEPTION 'unknown time zone "%"', NEW.time_zone
             USING ERRCODE = 'check_violation', CONSTRAINT = 'site_time_zone_known';
     END IF;

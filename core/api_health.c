@@ -34,11 +34,13 @@ static void healthz(api_req_t *r)
 
 static void metrics(api_req_t *r)
 {
-    db_pool_stats_t st;
-    db_pool_stats(r->srv->db, &st);
+    metrics_gauges_t g = {.inflight = r->srv->inflight,
+                          .event_streams = sse_hub_clients(r->srv->sse)};
+    db_pool_stats(r->srv->db, &g.pool);
+    sla_timer_stats(r->srv->sla, &g.sla);
     char *text;
     size_t len;
-    if (metrics_render(&r->srv->metrics, &st, r->srv->inflight, &text, &len) != 0) {
+    if (metrics_render(&r->srv->metrics, &g, &text, &len) != 0) {
         api_problem(r, 500, "internal", NULL, NULL, "out of memory rendering metrics");
         return;
     }

@@ -124,9 +124,9 @@ static void sb_printf(sbuf_t *sb, const char *fmt, ...)
     }
 }
 
-int metrics_render(const metrics_t *m, const db_pool_stats_t *pool, unsigned inflight, char **out,
-                   size_t *len)
+int metrics_render(const metrics_t *m, const metrics_gauges_t *g, char **out, size_t *len)
 {
+    const db_pool_stats_t *pool = &g->pool;
     sbuf_t sb = {.buf = malloc(4096), .cap = 4096};
     *out = NULL;
     *len = 0;
@@ -163,7 +163,7 @@ int metrics_render(const metrics_t *m, const db_pool_stats_t *pool, unsigned inf
     sb_printf(&sb,
               "# HELP fieldd_http_inflight_requests Requests being served.\n"
               "# TYPE fieldd_http_inflight_requests gauge\nfieldd_http_inflight_requests %u\n",
-              inflight);
+              g->inflight);
     sb_printf(&sb,
               "# HELP fieldd_db_pool_connections Database connections by state.\n"
               "# TYPE fieldd_db_pool_connections gauge\n"
@@ -183,6 +183,18 @@ int metrics_render(const metrics_t *m, const db_pool_stats_t *pool, unsigned inf
               pool->idle, pool->busy, pool->connecting, pool->down, pool->queued,
               (unsigned long long)pool->queries_ok, (unsigned long long)pool->queries_failed,
               (unsigned long long)pool->queries_unavailable, (unsigned long long)pool->reconnects);
+    sb_printf(&sb,
+              "# HELP fieldd_sla_ticks_total Times this instance asked what fell due.\n"
+              "# TYPE fieldd_sla_ticks_total counter\nfieldd_sla_ticks_total %llu\n"
+              "# HELP fieldd_sla_marks_total SLA warnings and breaches this instance recorded.\n"
+              "# TYPE fieldd_sla_marks_total counter\n"
+              "fieldd_sla_marks_total{kind=\"warning\"} %llu\n"
+              "fieldd_sla_marks_total{kind=\"breach\"} %llu\n"
+              "# HELP fieldd_sla_tick_failures_total Ticks that could not reach the database.\n"
+              "# TYPE fieldd_sla_tick_failures_total counter\nfieldd_sla_tick_failures_total %llu\n"
+              "# HELP fieldd_event_streams Open live event streams.\n"
+              "# TYPE fieldd_event_streams gauge\nfieldd_event_streams %zu\n",
+              g->sla.ticks, g->sla.warnings, g->sla.breaches, g->sla.failures, g->event_streams);
     if (sb.failed) {
         free(sb.buf);
         return ACS_ENOMEM;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "sla.h"
 
 #define METRICS_BUCKETS 12
 
@@ -43,9 +44,16 @@ void metrics_free(metrics_t *m);
 void metrics_observe(metrics_t *m, const char *route, const char *method, int status,
                      double seconds);
 
+/* The state of the service's parts, as of the moment of rendering. */
+typedef struct {
+    db_pool_stats_t pool;
+    sla_stats_t sla;
+    unsigned inflight;
+    size_t event_streams;
+} metrics_gauges_t;
+
 /* Render everything as Prometheus text into a malloc'ed NUL-terminated buffer (*out; caller
  * frees). Return 0 or ACS_ENOMEM (*out NULL). */
-int metrics_render(const metrics_t *m, const db_pool_stats_t *pool, unsigned inflight, char **out,
-                   size_t *len);
+int metrics_render(const metrics_t *m, const metrics_gauges_t *g, char **out, size_t *len);
 
 #endif

@@ -92,10 +92,15 @@ CREATE TRIGGER ticket_sla_next_due BEFORE INSERT OR UPDATE ON ticket_sla
     FOR EACH ROW EXECUTE FUNCTION acs_sla_next_due();
 
 -- A change of any clock (or of the test clock) tells every fieldd to re-read what is due next.
+-- acs_sla_tick's own marks are quiet (the setting acs.sla_quiet, local to its transaction):
+-- the instance that ticked already knows what comes next, and a notification there would make
+-- every instance tick again, and again.
 CREATE FUNCTION acs_notify_sla() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('acs_changes', 'ticket_sla');
+    IF current_setting('acs.sla_quiet', true) IS DISTINCT FROM 'on' THEN
+        PERFORM pg_notify('acs_changes', 'ticket_sla');
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER ticket_sla_changes AFTER INSERT OR UPDATE OR DELETE ON ticket_sla
@@ -346,6 +351,7 @@ DECLARE
     r record;
     heads jsonb;
 BEGIN
+    PERFORM set_config('acs.sla_quiet', 'on', true);
     SELECT coalesce(jsonb_agg(u.id ORDER BY u.name), '[]') INTO heads
     FROM app_user u WHERE u.role = 'head' AND u.active;
     FOR r IN SELECT * FROM acs_sla_process(t, p_limit) LOOP

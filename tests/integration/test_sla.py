@@ -245,6 +245,24 @@ class SlaTest(harness.FielddTestCase):
         self.assertProblem(self.get(harness.query("/api/v1/sla/at-risk", limit=0)), 400,
                            "/problems/validation", field="limit")
 
+    def ticks(self):
+        import re
+        body = self.expect(self.get("/metrics", "admin"), 200)
+        m = re.search(r"^fieldd_sla_ticks_total (\d+)$", body, re.M)
+        self.assertIsNotNone(m, body)
+        return int(m.group(1))
+
+    def test_idle_timer_stays_idle(self):
+        # Recording marks must not wake the timers again (a feedback loop would tick every few
+        # milliseconds); with nothing changing, a second brings at most a tick or two.
+        t = self.ticket("emergency")
+        self.set_clock("16 minutes")
+        self.wait_for(lambda: self.count_events(t["id"], "sla_breach") == 1, "the breach")
+        time.sleep(0.3)
+        before = self.ticks()
+        time.sleep(1.0)
+        self.assertLessEqual(self.ticks() - before, 2, "ticks in an idle second")
+
     def test_live_events(self):
         t = self.ticket("emergency")
         sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)

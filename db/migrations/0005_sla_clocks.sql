@@ -38,6 +38,31 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 ------------------------------------------------------------------------------------------
+-- Working time for the clocks. A clock must never make a ticket fail: past the years its
+-- calendar covers (next year's production calendar not imported yet), acs_work_add and
+-- acs_work_between raise; here the clock's amount is then counted as wall-clock time instead,
+-- which gives a due time earlier than the calendar would, never later. `fieldd calendar import` of the
+-- next year then moves the clocks to their exact times (0006).
+
+CREATE FUNCTION acs_sla_work_add(p_calendar text, p_start timestamptz, p_amount interval)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN acs_work_add(p_calendar, p_start, p_amount);
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN p_start + make_interval(secs => extract(epoch FROM p_amount));
+END $$;
+
+CREATE FUNCTION acs_sla_work_between(p_calendar text, p_from timestamptz, p_to timestamptz)
+RETURNS interval
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN acs_work_between(p_calendar, p_from, p_to);
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN greatest(p_to - p_from, interval '0');
+END $$;
+
+------------------------------------------------------------------------------------------
 -- The clocks.
 
 CREATE TABLE ticket_sla (
@@ -115,12 +140,12 @@ LANGUAGE sql STABLE AS $$
     SELECT p_ticket, p_category,
            p.first_contact_target, p.first_contact_calendar,
            p.resolution_target, p.resolution_calendar, p.warn_ratio, p_t0,
-           acs_work_add(p.first_contact_calendar, p_t0, p.first_contact_target),
-           acs_work_add(p.first_contact_calendar, p_t0, p.first_contact_target * p.warn_ratio),
+           acs_sla_work_add(p.first_contact_calendar, p_t0, p.first_contact_target),
+           acs_sla_work_add(p.first_contact_calendar, p_t0, p.first_contact_target * p.warn_ratio),
            NULL::timestamptz, NULL::interval, NULL::timestamptz, NULL::timestamptz,
            interval '0', p_t0,
-           acs_work_add(p.resolution_calendar, p_t0, p.resolution_target),
-           acs_work_add(p.resolution_calendar, p_t0, p.resolution_target * p.warn_ratio),
+           acs_sla_work_add(p.resolution_calendar, p_t0, p.resolution_target),
+           acs_sla_work_add(p.resolution_calendar, p_t0, p.resolution_target * p.warn_ratio),
            NULL::interval, NULL::timestamptz, NULL::timestamptz,
            NULL::timestamptz, now()  -- next_due (the trigger sets it), updated_at
     FROM acs_sla_policy_for(p_category, p_client) p
@@ -136,10 +161,10 @@ DECLARE
 BEGIN
     IF p_action IN ('acknowledge', 'start') AND s.fc_met_at IS NULL THEN
         s.fc_met_at := t;
-        s.fc_taken := acs_work_between(s.fc_calendar, s.started_at, t);
+        s.fc_taken := acs_sla_work_between(s.fc_calendar, s.started_at, t);
     END IF;
     IF p_action IN ('wait', 'resolve') AND s.res_running_since IS NOT NULL THEN
-        s.res_consumed := s.res_consumed + acs_work_between(s.res_calendar, s.res_running_since, t);
+        s.res_consumed := s.res_consumed + acs_sla_work_between(s.res_calendar, s.res_running_since, t);
         s.res_running_since := NULL;
         s.res_due := NULL;
         s.res_warn_at := NULL;
@@ -147,15 +172,15 @@ BEGIN
             s.res_taken := s.res_consumed;
             IF s.fc_met_at IS NULL THEN  -- resolved without a recorded contact: contact now
                 s.fc_met_at := t;
-                s.fc_taken := acs_work_between(s.fc_calendar, s.started_at, t);
+                s.fc_taken := acs_sla_work_between(s.fc_calendar, s.started_at, t);
             END IF;
         END IF;
     ELSIF p_action IN ('resume', 'reopen') AND s.res_running_since IS NULL THEN
         s.res_running_since := t;
         s.res_taken := NULL;
         used := least(s.res_consumed, s.res_target);
-        s.res_due := acs_work_add(s.res_calendar, t, s.res_target - used);
-        s.res_warn_at := acs_work_add(s.res_calendar, t,
+        s.res_due := acs_sla_work_add(s.res_calendar, t, s.res_target - used);
+        s.res_warn_at := acs_sla_work_add(s.res_calendar, t,
                                       greatest(s.res_target * s.warn_ratio - used, interval '0'));
     END IF;
     RETURN s;
@@ -177,16 +202,16 @@ BEGIN
     s.res_target := p.resolution_target;
     s.res_calendar := p.resolution_calendar;
     s.warn_ratio := p.warn_ratio;
-    s.fc_due := acs_work_add(s.fc_calendar, s.started_at, s.fc_target);
-    s.fc_warn_at := acs_work_add(s.fc_calendar, s.started_at, s.fc_target * s.warn_ratio);
+    s.fc_due := acs_sla_work_add(s.fc_calendar, s.started_at, s.fc_target);
+    s.fc_warn_at := acs_sla_work_add(s.fc_calendar, s.started_at, s.fc_target * s.warn_ratio);
     IF s.res_running_since IS NOT NULL THEN
         -- working time used so far, on the new calendar
-        used := s.res_consumed + acs_work_between(s.res_calendar, s.res_running_since, t);
+        used := s.res_consumed + acs_sla_work_between(s.res_calendar, s.res_running_since, t);
         s.res_consumed := used;
         s.res_running_since := t;
         used := least(used, s.res_target);
-        s.res_due := acs_work_add(s.res_calendar, t, s.res_target - used);
-        s.res_warn_at := acs_work_add(s.res_calendar, t,
+        s.res_due := acs_sla_work_add(s.res_calendar, t, s.res_target - used);
+        s.res_warn_at := acs_sla_work_add(s.res_calendar, t,
                                       greatest(s.res_target * s.warn_ratio - used, interval '0'));
     END IF;
     RETURN s;
@@ -260,7 +285,7 @@ LANGUAGE sql STABLE AS $$
             'met_at', s.fc_met_at,
             'taken_seconds', extract(epoch FROM s.fc_taken)::bigint,
             'remaining_seconds', CASE WHEN s.fc_met_at IS NULL THEN
-                extract(epoch FROM acs_work_between(s.fc_calendar, t, s.fc_due))::bigint END,
+                extract(epoch FROM acs_sla_work_between(s.fc_calendar, t, s.fc_due))::bigint END,
             'met', CASE WHEN s.fc_met_at IS NOT NULL THEN s.fc_taken <= s.fc_target END,
             'warned_at', s.fc_warned_at,
             'breached_at', s.fc_breached_at,
@@ -274,10 +299,10 @@ LANGUAGE sql STABLE AS $$
             'paused', s.res_running_since IS NULL AND s.res_taken IS NULL,
             'consumed_seconds', extract(epoch FROM s.res_consumed
                 + CASE WHEN s.res_running_since IS NOT NULL
-                       THEN acs_work_between(s.res_calendar, s.res_running_since, t)
+                       THEN acs_sla_work_between(s.res_calendar, s.res_running_since, t)
                        ELSE interval '0' END)::bigint,
             'remaining_seconds', CASE WHEN s.res_running_since IS NOT NULL THEN
-                extract(epoch FROM acs_work_between(s.res_calendar, t, s.res_due))::bigint END,
+                extract(epoch FROM acs_sla_work_between(s.res_calendar, t, s.res_due))::bigint END,
             'taken_seconds', extract(epoch FROM s.res_taken)::bigint,
             'met', CASE WHEN s.res_taken IS NOT NULL THEN s.res_taken <= s.res_target END,
             'warned_at', s.res_warned_at,

@@ -245,6 +245,38 @@ class SlaTest(harness.FielddTestCase):
         self.assertProblem(self.get(harness.query("/api/v1/sla/at-risk", limit=0)), 400,
                            "/problems/validation", field="limit")
 
+    def test_calendar_change_moves_running_clocks(self):
+        # A standard ticket's resolution (24 working hours) runs over the next working days; a
+        # holiday declared on one of them moves its due time a working day later, in the same
+        # transaction as the calendar change (0006_sla_rebase.sql).
+        t = self.ticket("standard")
+        before = harness.parse_ts(self.sla(t["id"])["resolution"]["due"])
+        day = self.db.value(
+            "SELECT min(d)::date::text FROM generate_series(acs_now() + interval '1 day',"
+            " acs_now() + interval '10 days', interval '1 day') d"
+            " WHERE extract(isodow FROM d AT TIME ZONE 'Europe/Moscow') < 6"
+            "   AND NOT EXISTS (SELECT 1 FROM business_calendar_exception e"
+            "                   WHERE e.calendar_id = 'ru-business'"
+            "                     AND e.day = (d AT TIME ZONE 'Europe/Moscow')::date);")
+        r = self.post("/api/v1/calendars/ru-business/exceptions",
+                      {"date": day, "kind": "holiday", "note": "test: declared holiday"}, "head")
+        self.assertIn(r.status, (200, 201), r.body)
+        try:
+            sla = self.sla(t["id"])["resolution"]
+            after = harness.parse_ts(sla["due"])
+            self.assertGreater(after, before, "a holiday before the due time moves it later")
+            expected = self.db.value(
+                "SELECT acs_work_add('ru-business', res_running_since, res_target - res_consumed)"
+                "::text FROM ticket_sla WHERE ticket_id = :'t';", t=t["id"])
+            self.assertEqual(after, harness.parse_ts(expected))
+            got = self.expect(self.get("/api/v1/tickets/%s" % t["id"]), 200)
+            self.assertSameTime(got["resolution_due"], sla["due"])
+        finally:
+            self.expect(self.call("DELETE", "/api/v1/calendars/ru-business/exceptions/" + day,
+                                  "head"), 200, "remove the test holiday")
+        self.assertEqual(harness.parse_ts(self.sla(t["id"])["resolution"]["due"]), before,
+                         "removing the holiday moves the clock back")
+
     def ticks(self):
         import re
         body = self.expect(self.get("/metrics", "admin"), 200)

@@ -2,7 +2,8 @@
 /*
  * fieldctl - the on-site command of acsfield: scan an RS-485 line or a Modbus TCP endpoint for
  * units, identify a unit, read its whole profile as a decoded table (or JSON) with findings,
- * read its event log, run an action (only with --confirm), and show the raw frames.
+ * read its event log, run an action (only with --confirm), and show the raw frames; watch a
+ * unit's values change; list the serial ports (ports.c); sweep several buses at once (sweep.c).
  *
  * Every device operation runs on a bus worker thread (drivers/bus.h) through bus_run, the
  * blocking wrapper, so fieldctl uses exactly the code path fieldd uses. Exit status: 0 on
@@ -13,6 +14,7 @@
 #include "bus.h"
 #include "device.h"
 #include "errbuf.h"
+#include "fieldctl.h"
 #include "profile.h"
 #include "transport.h"
 
@@ -24,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ERR_MAX 1024
 
@@ -36,6 +39,10 @@ typedef struct {
     int first, last;
     int json, confirm, verbose, trace;
     size_t count;
+    int have_count;
+    unsigned interval_ms;
+    const char *site;
+    fieldctl_frame_sink_t sink;
     const char *profiles;
     const char *action;
     profile_set_t *set;
@@ -54,7 +61,7 @@ static const char *usage_common =
     "                        1000 ms on TCP)\n"
     "  --turnaround MS       RTU: the device's allowance in the derived timeout (default 50)\n"
     "  --profiles DIR        device profiles (default $ACS_PROFILES or the built-in folder)\n"
-    "  --trace               print every frame to stderr\n"
+    "  --trace               print every frame to stderr (one JSON object a line with --json)\n"
     "  --help                this text\n";
 
 static void usage(const char *cmd)
@@ -67,7 +74,11 @@ static void usage(const char *cmd)
                "  read      read a unit's whole profile, decoded, with findings (--json)\n"
                "  events    read a unit's event log (--count N)\n"
                "  action    run an action on a unit (NAME --confirm)\n"
-               "  trace     identify and read a unit, printing every frame with timing\n\n"
+               "  trace     identify and read a unit, printing every frame with timing\n"
+               "  watch     poll a unit's profile and print the values that change\n"
+               "  ports     list the serial ports and recognise USB-RS485 adapters\n"
+               "  sweep     identify, read and read the event log of every unit of several "
+               "buses\n\n"
                "`fieldctl COMMAND --help` describes each.\n");
         return;
     }
@@ -97,26 +108,82 @@ static void usage(const char *cmd)
                "Identifies and reads a unit and prints every frame: time since the link was "
                "opened,\ndirection, status, milliseconds since the request, and the bytes in "
                "hex.\n\n");
+    else if (strcmp(cmd, "watch") == 0)
+        printf("usage: fieldctl watch LINK [--unit N] [--interval MS] [--count N] [--json]\n"
+               "Reads the unit's whole profile every MS milliseconds (default 1000) and prints, "
+               "with the\ntime, the values that changed (all of them the first time). --count N "
+               "stops after N\nreadings (default: until interrupted); --json prints one object a "
+               "line.\n\n");
+    else if (strcmp(cmd, "ports") == 0) {
+        printf("usage: fieldctl ports [--json]\n"
+               "Lists the serial ports: name, description, transport (USB, native, Bluetooth), "
+               "USB VID:PID,\nmanufacturer, product and serial number, marking known USB-RS485 "
+               "adapters.\n");
+        return;
+    } else if (strcmp(cmd, "sweep") == 0) {
+        printf("usage: fieldctl sweep --site FILE [--count N] [--json] [--trace]\n"
+               "Identifies, reads the whole profile of, and reads the newest N (default 20) "
+               "event records\nof every unit of every bus in FILE, the buses in parallel. FILE "
+               "(docs/fieldctl.md):\n  {\"buses\": [{\"name\": \"line1\", \"port\": "
+               "\"/dev/ttyUSB0\", \"baud\": 19200, \"parity\": \"E\",\n"
+               "              \"units\": [1, 2, 3]}, {\"tcp\": \"10.0.0.5:502\", \"units\": "
+               "[1]}]}\n\n");
+    }
     printf("%s", usage_common);
 }
 
 /* --- frames ------------------------------------------------------------------------------ */
 
-static void print_frame(const transport_frame_t *f, void *arg)
+void fieldctl_print_frame(const transport_frame_t *f, void *arg)
 {
-    FILE *out = arg;
-    fprintf(out, "%10.6f %s %-10s", f->t, transport_dir_name(f->dir),
-            transport_frame_status_name(f->status));
-    if (f->dir == TRANSPORT_RX)
-        fprintf(out, " %7.1f ms", f->elapsed_ms);
-    else
-        fprintf(out, " unit %-4d", f->unit);
-    for (size_t i = 0; i < f->len; i++)
-        fprintf(out, " %02x", f->bytes[i]);
-    if (f->status == TRANSPORT_FRAME_EXCEPTION)
-        fprintf(out, "  (exception %u %s)", (unsigned)f->exception,
-                transport_exception_name(f->exception));
-    fputc('\n', out);
+    const fieldctl_frame_sink_t *sink = arg;
+    /* Room for the longest ADU in hex plus the fixed fields; the line is built first so that
+     * it leaves with one stdio call even when several bus threads trace at once. */
+    char line[TRANSPORT_ADU_MAX * 3 + 256];
+    size_t n = 0;
+    int w;
+#define APPEND(...)                                                                                \
+    do {                                                                                           \
+        w = snprintf(line + n, sizeof(line) - n, __VA_ARGS__);                                     \
+        if (w < 0 || (size_t)w >= sizeof(line) - n)                                                \
+            goto emit;                                                                             \
+        n += (size_t)w;                                                                            \
+    } while (0)
+    if (sink->json) {
+        APPEND("{\"t\": %.6f, \"wall\": %.6f, \"dir\": \"%s\", \"status\": \"%s\", "
+               "\"unit\": %d, \"ms\": %.3f, ",
+               f->t, f->wall, transport_dir_name(f->dir), transport_frame_status_name(f->status),
+               f->unit, f->elapsed_ms);
+        if (sink->bus != NULL)
+            APPEND("\"bus\": \"%s\", ", sink->bus);
+        if (f->status == TRANSPORT_FRAME_EXCEPTION)
+            APPEND("\"exception\": %u, ", (unsigned)f->exception);
+        APPEND("\"len\": %zu, \"hex\": \"", f->len);
+        for (size_t i = 0; i < f->len; i++)
+            APPEND("%02x", f->bytes[i]);
+        APPEND("\"}\n");
+    } else {
+        if (sink->bus != NULL)
+            APPEND("%-8s ", sink->bus);
+        APPEND("%10.6f %s %-10s", f->t, transport_dir_name(f->dir),
+               transport_frame_status_name(f->status));
+        if (f->dir == TRANSPORT_RX)
+            APPEND(" %7.1f ms", f->elapsed_ms);
+        else
+            APPEND(" unit %-4d", f->unit);
+        for (size_t i = 0; i < f->len; i++)
+            APPEND(" %02x", f->bytes[i]);
+        if (f->status == TRANSPORT_FRAME_EXCEPTION)
+            APPEND("  (exception %u %s)", (unsigned)f->exception,
+                   transport_exception_name(f->exception));
+        APPEND("\n");
+    }
+#undef APPEND
+emit:
+    if (n > 0 && line[n - 1] != '\n' && n < sizeof(line) - 1)
+        line[n++] = '\n';
+    line[n] = '\0';
+    fputs(line, sink->out);
 }
 
 /* --- the work, run on the bus worker ----------------------------------------------------- */
@@ -359,11 +426,130 @@ static int do_action(transport_t *t, opts_t *o)
     return rc;
 }
 
+/* "2024-05-01T10:22:03.125Z" for a CLOCK_REALTIME time in seconds. */
+static void utc_ms(double at, char *buf, size_t len)
+{
+    time_t sec = (time_t)at;
+    int ms = (int)((at - (double)sec) * 1000.0);
+    struct tm tm;
+    char base[32] = "?";
+    if (gmtime_r(&sec, &tm) != NULL)
+        strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    errbuf_printf(buf, len, "%s.%03dZ", base, ms < 0 ? 0 : ms > 999 ? 999 : ms);
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/*
+ * Poll the unit's profile every interval and print what changed since the previous reading
+ * (everything the first time). Values are compared as the text a person reads, so a change
+ * below the profile's resolution is not reported. A failed poll is reported and the watch goes
+ * on; the command fails only when the last poll failed.
+ */
+static int do_watch(transport_t *t, opts_t *o)
+{
+    device_ident_t id;
+    char **last = NULL;
+    size_t nlast = 0;
+    int rc = device_identify(t, o->set, o->unit, &id, o->err, sizeof(o->err));
+    if (rc != 0)
+        return rc;
+    if (!o->json)
+        print_ident(&id);
+    fflush(stdout);
+    for (size_t poll = 0; !o->have_count || poll < o->count; poll++) {
+        device_reading_t r;
+        char when[48], text[DECODE_FORMAT_MAX];
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = device_read(t, id.profile, o->unit, &r, o->err, sizeof(o->err));
+        if (rc != 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            utc_ms((double)now.tv_sec + (double)now.tv_nsec / 1e9, when, sizeof(when));
+            if (o->json) {
+                json_t *j =
+                    json_pack("{s:s, s:i, s:s}", "time", when, "unit", o->unit, "error", o->err);
+                char *js = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+                if (js != NULL)
+                    printf("%s\n", js);
+                free(js);
+                json_decref(j);
+            } else {
+                printf("%s unit %d: %s\n", when, o->unit, o->err);
+            }
+        } else {
+            utc_ms(r.at, when, sizeof(when));
+            if (last == NULL) {
+                /* The profile fixes the registers; a reading with some requests refused has
+                 * fewer values, so values are matched by register, not by position. */
+                nlast = id.profile->nregs;
+                last = calloc(nlast, sizeof(*last));
+                if (last == NULL) {
+                    device_reading_free(&r);
+                    rc = ACS_ENOMEM;
+                    errbuf_printf(o->err, sizeof(o->err), "unit %d: out of memory", o->unit);
+                    break;
+                }
+            }
+            for (size_t i = 0; i < r.nvalues; i++) {
+                const decode_value_t *v = &r.values[i];
+                size_t k = (size_t)(v->reg - id.profile->regs);
+                if (k >= nlast)
+                    continue;
+                decode_format(v, text, sizeof(text));
+                if (last[k] != NULL && strcmp(last[k], text) == 0)
+                    continue;
+                if (o->json) {
+                    json_t *j =
+                        json_pack("{s:s, s:i, s:s, s:o, s:s, s:s, s:s?}", "time", when, "unit",
+                                  o->unit, "name", v->reg->name, "value", value_json(v),
+                                  "unit_of_measure", v->unit, "text", text, "was", last[k]);
+                    char *js = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+                    if (js != NULL)
+                        printf("%s\n", js);
+                    free(js);
+                    json_decref(j);
+                } else if (last[k] == NULL) {
+                    printf("%s %-24s %s\n", when, v->reg->name, text);
+                } else {
+                    printf("%s %-24s %s (was %s)\n", when, v->reg->name, text, last[k]);
+                }
+                free(last[k]);
+                last[k] = strdup(text);
+            }
+            device_reading_free(&r);
+        }
+        fflush(stdout);
+        if (o->have_count && poll + 1 >= o->count)
+            break;
+        /* The interval runs from the start of one reading to the start of the next. */
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double spent =
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        if (spent < (double)o->interval_ms)
+            sleep_ms(o->interval_ms - (unsigned)spent);
+    }
+    for (size_t i = 0; i < nlast; i++)
+        free(last[i]);
+    free(last);
+    return rc;
+}
+
 static int run_job(transport_t *t, void *arg)
 {
     opts_t *o = arg;
-    if (o->trace || strcmp(o->cmd, "trace") == 0)
-        transport_set_frame_cb(t, print_frame, strcmp(o->cmd, "trace") == 0 ? stdout : stderr);
+    if (o->trace || strcmp(o->cmd, "trace") == 0) {
+        o->sink.out = strcmp(o->cmd, "trace") == 0 ? stdout : stderr;
+        o->sink.json = o->json;
+        transport_set_frame_cb(t, fieldctl_print_frame, &o->sink);
+    }
     int rc = transport_open(t, o->err, sizeof(o->err));
     if (rc != 0)
         return rc;
@@ -382,6 +568,8 @@ static int run_job(transport_t *t, void *arg)
     }
     if (strcmp(o->cmd, "events") == 0)
         return do_events(t, o);
+    if (strcmp(o->cmd, "watch") == 0)
+        return do_watch(t, o);
     return do_action(t, o);
 }
 
@@ -416,6 +604,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
         O_COUNT,
         O_VERBOSE,
         O_TRACE,
+        O_INTERVAL,
+        O_SITE,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -435,6 +625,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
         {"count", required_argument, NULL, O_COUNT},
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"trace", no_argument, NULL, O_TRACE},
+        {"interval", required_argument, NULL, O_INTERVAL},
+        {"site", required_argument, NULL, O_SITE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -445,6 +637,7 @@ static int parse_args(int argc, char **argv, opts_t *o)
     o->cfg.stop_bits = 1;
     o->unit = 1;
     o->count = 20;
+    o->interval_ms = 1000;
     optind = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -523,6 +716,15 @@ static int parse_args(int argc, char **argv, opts_t *o)
             if (parse_int(a, 1, 65535, &v) != 0)
                 goto bad_value;
             o->count = (size_t)v;
+            o->have_count = 1;
+            break;
+        case O_INTERVAL:
+            if (parse_int(a, 10, 86400000, &v) != 0)
+                goto bad_value;
+            o->interval_ms = (unsigned)v;
+            break;
+        case O_SITE:
+            o->site = a;
             break;
         case O_VERBOSE:
             o->verbose = 1;
@@ -555,6 +757,20 @@ static int parse_args(int argc, char **argv, opts_t *o)
         fprintf(stderr, "fieldctl %s: unexpected argument \"%s\"\n", o->cmd, argv[optind]);
         return -1;
     }
+    if (strcmp(o->cmd, "ports") == 0) {
+        if (o->have_link != 0) {
+            fprintf(stderr, "fieldctl ports: takes no link (only --json)\n");
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(o->cmd, "sweep") == 0) {
+        if (o->have_link != 0 || o->site == NULL) {
+            fprintf(stderr, "fieldctl sweep: give --site FILE (the links are in the file)\n");
+            return -1;
+        }
+        return 0;
+    }
     if (o->have_link != 1) {
         fprintf(stderr, "fieldctl %s: give exactly one of --port DEV or --tcp HOST:PORT\n", o->cmd);
         return -1;
@@ -573,7 +789,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
 
 int main(int argc, char **argv)
 {
-    static const char *cmds[] = {"scan", "identify", "read", "events", "action", "trace"};
+    static const char *cmds[] = {"scan",  "identify", "read",  "events", "action",
+                                 "trace", "watch",    "ports", "sweep"};
     opts_t o;
     bus_t *bus = NULL;
     int status = 2;
@@ -601,10 +818,30 @@ int main(int argc, char **argv)
     }
 
     status = 1;
-    int rc = o.profiles != NULL ? profile_set_load_dir(o.profiles, &o.set, o.err, sizeof(o.err))
-                                : profile_set_load_default(&o.set, o.err, sizeof(o.err));
+    int rc;
+    if (strcmp(o.cmd, "ports") == 0) {
+        rc = fieldctl_ports(o.json, o.err, sizeof(o.err));
+        if (rc == 0)
+            status = 0;
+        goto fail;
+    }
+    rc = o.profiles != NULL ? profile_set_load_dir(o.profiles, &o.set, o.err, sizeof(o.err))
+                            : profile_set_load_default(&o.set, o.err, sizeof(o.err));
     if (rc != 0)
         goto fail;
+    if (strcmp(o.cmd, "sweep") == 0) {
+        fieldctl_sweep_opts_t so = {.site = o.site,
+                                    .set = o.set,
+                                    .json = o.json,
+                                    .trace = o.trace,
+                                    .events = o.count,
+                                    .timeout_ms = o.cfg.timeout_ms,
+                                    .turnaround_ms = o.cfg.turnaround_ms};
+        rc = fieldctl_sweep(&so, o.err, sizeof(o.err));
+        if (rc == 0)
+            status = 0;
+        goto fail;
+    }
     rc = bus_new(NULL, &o.cfg, &bus, o.err, sizeof(o.err));
     if (rc != 0)
         goto fail;

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,17 +35,8 @@ def sim_bin():
 
 
 def import_pymodbus():
-    """Debian's python3-pymodbus 3.0 imports its serial client (pyserial, serial_asyncio)
-    even for TCP use; those packages may be absent, and the TCP client needs neither, so
-    empty stand-ins are registered for whichever is missing."""
-    for name in ("serial", "serial_asyncio"):
-        try:
-            __import__(name)
-        except ImportError:
-            m = types.ModuleType(name)
-            m.create_serial_connection = None
-            m.Serial = object
-            sys.modules[name] = m
+    """Debian's python3-pymodbus 3.0 (with python3-serial and python3-serial-asyncio, which it
+    imports even for TCP use; scripts/deps installs them)."""
     from pymodbus.client import ModbusTcpClient
     from pymodbus.mei_message import ReadDeviceInformationRequest
     return ModbusTcpClient, ReadDeviceInformationRequest

@@ -24,6 +24,7 @@ struct sla_timer {
     int querying;
     int again;
     int closing;
+    int failing; /* the last tick failed: say so once, not every second of an outage */
     sla_stats_t stats;
 };
 

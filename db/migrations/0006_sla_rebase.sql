@@ -17,6 +17,11 @@
 -- lookups are written out as LATERAL joins rather than functions, so that the planner runs
 -- them as index scans inside the one statement instead of calling a function per row.
 
+-- The clocks still running on a calendar, found without reading the stopped ones.
+CREATE INDEX ticket_sla_fc_running_idx ON ticket_sla (fc_calendar) WHERE fc_met_at IS NULL;
+CREATE INDEX ticket_sla_res_running_idx ON ticket_sla (res_calendar)
+    WHERE res_running_since IS NOT NULL;
+
 CREATE FUNCTION acs_sla_rebase(p_calendar text) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -62,10 +67,15 @@ BEGIN
             FROM business_calendar_span sp
             WHERE x.a_warn > interval '0' AND sp.calendar_id = p_calendar
               AND sp.work_upto >= p.w + x.a_warn
-            ORDER BY sp.work_upto LIMIT 1) wa ON true)
-    UPDATE ticket_sla s SET fc_due = y.due, fc_warn_at = y.warn
-    FROM y
-    WHERE s.ticket_id = y.ticket_id AND (s.fc_due, s.fc_warn_at) IS DISTINCT FROM (y.due, y.warn);
+            ORDER BY sp.work_upto LIMIT 1) wa ON true),
+    u AS (
+        UPDATE ticket_sla s SET fc_due = y.due, fc_warn_at = y.warn
+        FROM y
+        WHERE s.ticket_id = y.ticket_id
+          AND (s.fc_due, s.fc_warn_at) IS DISTINCT FROM (y.due, y.warn)
+        RETURNING s.ticket_id, s.fc_due)
+    -- the ticket keeps its clock's due time
+    UPDATE ticket t SET first_contact_due = u.fc_due FROM u WHERE t.id = u.ticket_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     moved := moved + n;
 
@@ -103,21 +113,17 @@ BEGIN
             FROM business_calendar_span sp
             WHERE x.a_warn > interval '0' AND sp.calendar_id = p_calendar
               AND sp.work_upto >= p.w + x.a_warn
-            ORDER BY sp.work_upto LIMIT 1) wa ON true)
-    UPDATE ticket_sla s SET res_due = y.due, res_warn_at = y.warn
-    FROM y
-    WHERE s.ticket_id = y.ticket_id
-      AND (s.res_due, s.res_warn_at) IS DISTINCT FROM (y.due, y.warn);
+            ORDER BY sp.work_upto LIMIT 1) wa ON true),
+    u AS (
+        UPDATE ticket_sla s SET res_due = y.due, res_warn_at = y.warn
+        FROM y
+        WHERE s.ticket_id = y.ticket_id
+          AND (s.res_due, s.res_warn_at) IS DISTINCT FROM (y.due, y.warn)
+        RETURNING s.ticket_id, s.res_due)
+    UPDATE ticket t SET resolution_due = u.res_due FROM u WHERE t.id = u.ticket_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     moved := moved + n;
 
-    -- The tickets keep their clocks' due times.
-    IF moved > 0 THEN
-        UPDATE ticket t SET first_contact_due = s.fc_due, resolution_due = s.res_due
-        FROM ticket_sla s
-        WHERE s.ticket_id = t.id AND (s.fc_calendar = p_calendar OR s.res_calendar = p_calendar)
-          AND (t.first_contact_due, t.resolution_due) IS DISTINCT FROM (s.fc_due, s.res_due);
-    END IF;
     RETURN moved;
 END $$;
 

@@ -196,14 +196,17 @@ void api_resource_create(api_req_t *r);
 void api_resource_get(api_req_t *r);
 void api_resource_update(api_req_t *r);
 
-/* The JSON reply of every keyset-paginated list statement: its CTE `page` holds limit + 1
- * rows numbered rn in order; $1 is the limit. */
+/* The JSON reply of every keyset-paginated list statement: its CTE `page` holds up to
+ * limit + 1 rows ($1 is the limit), newest first by (created_at, id); the extra row only says
+ * that there is a next page, whose cursor is the last row shown. */
 #define API_LIST_REPLY                                                                             \
     " SELECT json_build_object("                                                                   \
-    "   'items', coalesce((SELECT json_agg(to_jsonb(p) - 'rn' ORDER BY p.rn) FROM page p"          \
-    "                      WHERE p.rn <= $1::int), '[]'::json),"                                   \
-    "   'next_cursor', (SELECT acs_cursor(p.created_at, p.id) FROM page p WHERE p.rn = $1::int"    \
-    "                   AND EXISTS (SELECT 1 FROM page q WHERE q.rn > $1::int)))::text"
+    "   'items', coalesce((SELECT json_agg(row_to_json(p) ORDER BY p.created_at DESC, p.id DESC)"  \
+    "                      FROM (SELECT * FROM page ORDER BY created_at DESC, id DESC"             \
+    "                            LIMIT $1::int) p), '[]'::json),"                                  \
+    "   'next_cursor', CASE WHEN (SELECT count(*) FROM page) > $1::int THEN"                       \
+    "     (SELECT acs_cursor(p.created_at, p.id) FROM page p"                                      \
+    "      ORDER BY p.created_at DESC, p.id DESC OFFSET $1::int - 1 LIMIT 1) END)::text"
 
 /* Read query parameter `param` as a comma-separated list of names accepted by valid() into
  * the array literal "{a,b}" in out (*result = out), or *result = NULL when absent. Return 0,

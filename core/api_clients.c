@@ -52,7 +52,7 @@ static const char sql_update[] =
     " SELECT row_to_json(upd)::text FROM upd";
 
 static const char sql_list[] =
-    "WITH page AS (SELECT c.*, row_number() OVER (ORDER BY c.created_at DESC, c.id DESC) AS rn"
+    "WITH page AS (SELECT c.*"
     "   FROM client c"
     "   WHERE ($2::bigint IS NULL OR (c.created_at, c.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::text IS NULL OR c.name ILIKE '%' || $4 || '%')"

@@ -71,7 +71,7 @@ static const char sql_update[] =
     " SELECT row_to_json(upd)::text FROM upd";
 
 static const char sql_list[] =
-    "WITH page AS (SELECT d.*, row_number() OVER (ORDER BY d.created_at DESC, d.id DESC) AS rn"
+    "WITH page AS (SELECT d.*"
     "   FROM device d"
     "   WHERE ($2::bigint IS NULL OR (d.created_at, d.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::uuid IS NULL OR d.site_id = $4::uuid)"

@@ -205,7 +205,7 @@ static const char sql_outcome[] =
 /* $1 limit, $2/$3 cursor, $4 statuses, $5 kinds, $6 engineer, $7 ticket, $8 project,
  * $9 site, $10 from, $11 to */
 static const char sql_list[] =
-    "WITH page AS (SELECT x.*, row_number() OVER () AS rn FROM ("
+    "WITH page AS ("
     "   SELECT j.* FROM job j"
     "   WHERE ($2::bigint IS NULL OR (j.created_at, j.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::text[] IS NULL OR j.status = ANY ($4::text[]))"
@@ -216,7 +216,7 @@ static const char sql_list[] =
     "     AND ($9::uuid IS NULL OR j.site_id = $9::uuid)"
     "     AND ($10::timestamptz IS NULL OR j.planned_start >= $10::timestamptz)"
     "     AND ($11::timestamptz IS NULL OR j.planned_start < $11::timestamptz)"
-    "   ORDER BY j.created_at DESC, j.id DESC LIMIT $1::int + 1) x)" API_LIST_REPLY;
+    "   ORDER BY j.created_at DESC, j.id DESC LIMIT $1::int + 1)" API_LIST_REPLY;
 
 static int check_create(api_req_t *r)
 {

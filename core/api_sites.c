@@ -70,7 +70,7 @@ static const char sql_update[] =
     " SELECT row_to_json(upd)::text FROM upd";
 
 static const char sql_list[] =
-    "WITH page AS (SELECT s.*, row_number() OVER (ORDER BY s.created_at DESC, s.id DESC) AS rn"
+    "WITH page AS (SELECT s.*"
     "   FROM site s"
     "   WHERE ($2::bigint IS NULL OR (s.created_at, s.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::uuid IS NULL OR s.client_id = $4::uuid)"

@@ -157,7 +157,7 @@ static const char sql_at_risk[] =
 /* $1 limit, $2/$3 cursor, $4 statuses, $5 categories, $6 site, $7 client, $8 device,
  * $9 created_from, $10 created_to, $11 role, $12 user */
 static const char sql_list[] =
-    "WITH page AS (SELECT x.*, row_number() OVER () AS rn FROM ("
+    "WITH page AS ("
     "   SELECT t.* FROM ticket t"
     "   WHERE ($2::bigint IS NULL OR (t.created_at, t.id) < (acs_cursor_ts($2), $3::uuid))"
     "     AND ($4::text[] IS NULL OR t.status = ANY ($4::text[]))"
@@ -169,7 +169,7 @@ static const char sql_list[] =
     "     AND ($10::timestamptz IS NULL OR t.created_at < $10::timestamptz)"
     "     AND ($11::text <> 'engineer' OR EXISTS (SELECT 1 FROM job j"
     "            WHERE j.ticket_id = t.id AND j.engineer_id = $12::uuid))"
-    "   ORDER BY t.created_at DESC, t.id DESC LIMIT $1::int + 1) x)" API_LIST_REPLY;
+    "   ORDER BY t.created_at DESC, t.id DESC LIMIT $1::int + 1)" API_LIST_REPLY;
 
 /* A ticket's row (column 0) and whether the caller may see it (column 1). */
 static void on_visible_row(api_req_t *r, int err, PGresult *res)

@@ -14,13 +14,46 @@
 -- as acs_work_add (0004) does. The cases acs_work_add treats specially (an amount of zero, a
 -- start before the calendar's first span, a result beyond its covered years) fall back to
 -- acs_sla_work_add (0005), which counts wall-clock time past the calendar's covered years. The
--- lookups are written out as LATERAL joins rather than functions, so that the planner runs
--- them as index scans inside the one statement instead of calling a function per row.
+-- lookups are a SQL table function that the planner inlines, so they run as index scans
+-- inside the one statement instead of a function call per row.
 
 -- The clocks still running on a calendar, found without reading the stopped ones.
 CREATE INDEX ticket_sla_fc_running_idx ON ticket_sla (fc_calendar) WHERE fc_met_at IS NULL;
 CREATE INDEX ticket_sla_res_running_idx ON ticket_sla (res_calendar)
     WHERE res_running_since IS NOT NULL;
+
+-- The instants at which working times a_due and a_warn, counted from t0, are reached on a
+-- calendar: one lookup for t0's working-time position W(t0), one each for the span in which
+-- W(t0) + amount falls. A SQL table function, so the planner inlines it into the statement
+-- that uses it. What the lookups cannot answer (a zero amount, t0 before the first span, past
+-- the last) comes from acs_sla_work_add.
+CREATE FUNCTION acs__sla_targets(p_calendar text, p_always boolean, t0 timestamptz,
+                                 a_due interval, a_warn interval)
+RETURNS TABLE (due timestamptz, warn timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_always THEN t0 + a_due
+                ELSE coalesce(d.at, acs_sla_work_add(p_calendar, t0, a_due)) END,
+           CASE WHEN p_always THEN t0 + a_warn
+                ELSE coalesce(wa.at, acs_sla_work_add(p_calendar, t0, a_warn)) END
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (
+        SELECT sp.work_before + least(t0 - sp.span_start, sp.span_end - sp.span_start) AS w
+        FROM business_calendar_span sp
+        WHERE NOT p_always AND sp.calendar_id = p_calendar AND sp.span_start <= t0
+        ORDER BY sp.span_start DESC LIMIT 1) p ON true
+    LEFT JOIN LATERAL (
+        SELECT sp.span_start + ((p.w + a_due) - sp.work_before) AS at
+        FROM business_calendar_span sp
+        WHERE a_due > interval '0' AND sp.calendar_id = p_calendar
+          AND sp.work_upto >= p.w + a_due
+        ORDER BY sp.work_upto LIMIT 1) d ON true
+    LEFT JOIN LATERAL (
+        SELECT sp.span_start + ((p.w + a_warn) - sp.work_before) AS at
+        FROM business_calendar_span sp
+        WHERE a_warn > interval '0' AND sp.calendar_id = p_calendar
+          AND sp.work_upto >= p.w + a_warn
+        ORDER BY sp.work_upto LIMIT 1) wa ON true
+$$;
 
 CREATE FUNCTION acs_sla_rebase(p_calendar text) RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -35,89 +68,31 @@ BEGIN
         RETURN 0;  -- the calendar is gone; clocks on it keep their times
     END IF;
 
-    -- First-contact clocks not yet stopped: from the ticket's start.
-    WITH x AS (
-        SELECT s.ticket_id, s.started_at AS t0, s.fc_target AS a_due,
-               s.fc_target * s.warn_ratio AS a_warn
-        FROM ticket_sla s
-        WHERE s.fc_calendar = p_calendar AND s.fc_met_at IS NULL),
-    y AS (
-        SELECT x.ticket_id,
-               CASE WHEN always THEN x.t0 + x.a_due
-                    ELSE coalesce(d.at, acs_sla_work_add(p_calendar, x.t0, x.a_due)) END AS due,
-               CASE WHEN always THEN x.t0 + x.a_warn
-                    ELSE coalesce(wa.at, acs_sla_work_add(p_calendar, x.t0, x.a_warn)) END AS warn
-        FROM x
-        -- W(t0): the working time from the calendar's start to t0 (none before its first span)
-        LEFT JOIN LATERAL (
-            SELECT sp.work_before + least(x.t0 - sp.span_start, sp.span_end - sp.span_start)
-                       AS w
-            FROM business_calendar_span sp
-            WHERE NOT always AND sp.calendar_id = p_calendar AND sp.span_start <= x.t0
-            ORDER BY sp.span_start DESC LIMIT 1) p ON true
-        -- the span in which W(t0) + amount is reached, for a positive amount
-        LEFT JOIN LATERAL (
-            SELECT sp.span_start + ((p.w + x.a_due) - sp.work_before) AS at
-            FROM business_calendar_span sp
-            WHERE x.a_due > interval '0' AND sp.calendar_id = p_calendar
-              AND sp.work_upto >= p.w + x.a_due
-            ORDER BY sp.work_upto LIMIT 1) d ON true
-        LEFT JOIN LATERAL (
-            SELECT sp.span_start + ((p.w + x.a_warn) - sp.work_before) AS at
-            FROM business_calendar_span sp
-            WHERE x.a_warn > interval '0' AND sp.calendar_id = p_calendar
-              AND sp.work_upto >= p.w + x.a_warn
-            ORDER BY sp.work_upto LIMIT 1) wa ON true),
-    u AS (
+    -- First-contact clocks not yet stopped: from the ticket's start. The ticket keeps its
+    -- clock's due time.
+    WITH u AS (
         UPDATE ticket_sla s SET fc_due = y.due, fc_warn_at = y.warn
-        FROM y
-        WHERE s.ticket_id = y.ticket_id
+        FROM ticket_sla x
+        CROSS JOIN LATERAL acs__sla_targets(p_calendar, always, x.started_at, x.fc_target,
+                                            x.fc_target * x.warn_ratio) y
+        WHERE x.fc_calendar = p_calendar AND x.fc_met_at IS NULL AND s.ticket_id = x.ticket_id
           AND (s.fc_due, s.fc_warn_at) IS DISTINCT FROM (y.due, y.warn)
         RETURNING s.ticket_id, s.fc_due)
-    -- the ticket keeps its clock's due time
     UPDATE ticket t SET first_contact_due = u.fc_due FROM u WHERE t.id = u.ticket_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     moved := moved + n;
 
     -- Resolution clocks running: from where they last started, with what was left then.
-    WITH x AS (
-        SELECT s.ticket_id, s.res_running_since AS t0,
-               s.res_target - least(s.res_consumed, s.res_target) AS a_due,
-               greatest(s.res_target * s.warn_ratio - least(s.res_consumed, s.res_target),
-                        interval '0') AS a_warn
-        FROM ticket_sla s
-        WHERE s.res_calendar = p_calendar AND s.res_running_since IS NOT NULL),
-    y AS (
-        SELECT x.ticket_id,
-               CASE WHEN always THEN x.t0 + x.a_due
-                    ELSE coalesce(d.at, acs_sla_work_add(p_calendar, x.t0, x.a_due)) END AS due,
-               CASE WHEN always THEN x.t0 + x.a_warn
-                    ELSE coalesce(wa.at, acs_sla_work_add(p_calendar, x.t0, x.a_warn)) END AS warn
-        FROM x
-        -- W(t0): the working time from the calendar's start to t0 (none before its first span)
-        LEFT JOIN LATERAL (
-            SELECT sp.work_before + least(x.t0 - sp.span_start, sp.span_end - sp.span_start)
-                       AS w
-            FROM business_calendar_span sp
-            WHERE NOT always AND sp.calendar_id = p_calendar AND sp.span_start <= x.t0
-            ORDER BY sp.span_start DESC LIMIT 1) p ON true
-        -- the span in which W(t0) + amount is reached, for a positive amount
-        LEFT JOIN LATERAL (
-            SELECT sp.span_start + ((p.w + x.a_due) - sp.work_before) AS at
-            FROM business_calendar_span sp
-            WHERE x.a_due > interval '0' AND sp.calendar_id = p_calendar
-              AND sp.work_upto >= p.w + x.a_due
-            ORDER BY sp.work_upto LIMIT 1) d ON true
-        LEFT JOIN LATERAL (
-            SELECT sp.span_start + ((p.w + x.a_warn) - sp.work_before) AS at
-            FROM business_calendar_span sp
-            WHERE x.a_warn > interval '0' AND sp.calendar_id = p_calendar
-              AND sp.work_upto >= p.w + x.a_warn
-            ORDER BY sp.work_upto LIMIT 1) wa ON true),
-    u AS (
+    WITH u AS (
         UPDATE ticket_sla s SET res_due = y.due, res_warn_at = y.warn
-        FROM y
-        WHERE s.ticket_id = y.ticket_id
+        FROM ticket_sla x
+        CROSS JOIN LATERAL acs__sla_targets(
+            p_calendar, always, x.res_running_since,
+            x.res_target - least(x.res_consumed, x.res_target),
+            greatest(x.res_target * x.warn_ratio - least(x.res_consumed, x.res_target),
+                     interval '0')) y
+        WHERE x.res_calendar = p_calendar AND x.res_running_since IS NOT NULL
+          AND s.ticket_id = x.ticket_id
           AND (s.res_due, s.res_warn_at) IS DISTINCT FROM (y.due, y.warn)
         RETURNING s.ticket_id, s.res_due)
     UPDATE ticket t SET resolution_due = u.res_due FROM u WHERE t.id = u.ticket_id;

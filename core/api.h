@@ -90,6 +90,7 @@ void api_tickets_register(server_t *srv);
 void api_jobs_register(server_t *srv);
 void api_calendars_register(server_t *srv);
 void api_events_register(server_t *srv);
+void api_webhooks_register(server_t *srv);
 
 /* --- replies (each sends exactly once; later calls are ignored) ------------------------ */
 

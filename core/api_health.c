@@ -38,6 +38,7 @@ static void metrics(api_req_t *r)
                           .event_streams = sse_hub_clients(r->srv->sse)};
     db_pool_stats(r->srv->db, &g.pool);
     sla_timer_stats(r->srv->sla, &g.sla);
+    webhook_sender_stats(r->srv->webhooks, &g.webhooks);
     char *text;
     size_t len;
     if (metrics_render(&r->srv->metrics, &g, &text, &len) != 0) {

@@ -195,6 +195,16 @@ int metrics_render(const metrics_t *m, const metrics_gauges_t *g, char **out, si
               "# HELP fieldd_event_streams Open live event streams.\n"
               "# TYPE fieldd_event_streams gauge\nfieldd_event_streams %zu\n",
               g->sla.ticks, g->sla.warnings, g->sla.breaches, g->sla.failures, g->event_streams);
+    sb_printf(&sb,
+              "# HELP fieldd_webhook_attempts_total Webhook POSTs this instance made, by result.\n"
+              "# TYPE fieldd_webhook_attempts_total counter\n"
+              "fieldd_webhook_attempts_total{result=\"delivered\"} %llu\n"
+              "fieldd_webhook_attempts_total{result=\"failed\"} %llu\n"
+              "# HELP fieldd_webhook_gave_up_total Webhook deliveries given up after the last "
+              "attempt.\n"
+              "# TYPE fieldd_webhook_gave_up_total counter\nfieldd_webhook_gave_up_total %llu\n",
+              (unsigned long long)g->webhooks.delivered, (unsigned long long)g->webhooks.failed,
+              (unsigned long long)g->webhooks.gave_up);
     if (sb.failed) {
         free(sb.buf);
         return ACS_ENOMEM;

@@ -11,6 +11,7 @@
 
 #include "db.h"
 #include "sla.h"
+#include "webhook.h"
 
 #define METRICS_BUCKETS 12
 
@@ -48,6 +49,7 @@ void metrics_observe(metrics_t *m, const char *route, const char *method, int st
 typedef struct {
     db_pool_stats_t pool;
     sla_stats_t sla;
+    webhook_stats_t webhooks;
     unsigned inflight;
     size_t event_streams;
 } metrics_gauges_t;

@@ -205,6 +205,8 @@ static void on_signal(uv_signal_t *s, int signum)
     srv->sla = NULL;
     sse_hub_close(srv->sse);
     srv->sse = NULL;
+    webhook_sender_close(srv->webhooks);
+    srv->webhooks = NULL;
     if (srv->listening) {
         uv_close((uv_handle_t *)&srv->listener, NULL);
         srv->listening = 0;
@@ -223,6 +225,10 @@ static void on_change_notified(const char *channel, const char *payload, void *a
     (void)channel;
     if (strcmp(payload, "ticket_sla") == 0) {
         sla_timer_poke(srv->sla);
+        return;
+    }
+    if (strcmp(payload, "webhook_delivery") == 0) {
+        webhook_sender_poke(srv->webhooks);
         return;
     }
     if (payload[0] == '{') {
@@ -247,8 +253,10 @@ static void on_listen_state(int up, void *arg)
         log_info("list cache %s", up ? "on (listening for changes)" : "off (change feed lost)");
     }
     /* Notifications may have been missed while the feed was down. */
-    if (up)
+    if (up) {
         sla_timer_poke(srv->sla);
+        webhook_sender_poke(srv->webhooks);
+    }
 }
 
 static void register_routes(server_t *srv)
@@ -261,6 +269,7 @@ static void register_routes(server_t *srv)
     api_jobs_register(srv);
     api_calendars_register(srv);
     api_events_register(srv);
+    api_webhooks_register(srv);
 }
 
 int server_main(int argc, char **argv)
@@ -333,6 +342,19 @@ int server_main(int argc, char **argv)
         log_error("out of memory creating the SLA timer");
         goto out;
     }
+    webhook_config_t whcfg = {
+        .timeout_ms = env_u64("FIELDD_WEBHOOK_TIMEOUT_MS", 5000, 100, 600000),
+        .retry_ms = env_u64("FIELDD_WEBHOOK_RETRY_MS", 10000, 10, 86400000),
+        .retry_max_ms = env_u64("FIELDD_WEBHOOK_RETRY_MAX_MS", 3600000, 10, 86400000),
+        .poll_ms = env_u64("FIELDD_WEBHOOK_POLL_MS", 1000, 10, 600000),
+        .max_attempts = (unsigned)env_u64("FIELDD_WEBHOOK_MAX_ATTEMPTS", 12, 1, 1000),
+        .concurrency = (unsigned)env_u64("FIELDD_WEBHOOK_CONCURRENCY", 8, 1, 256),
+    };
+    if (env_u64("FIELDD_WEBHOOKS", 1, 0, 1) == 1 &&
+        webhook_sender_new(loop, srv->db, &whcfg, &srv->webhooks) != 0) {
+        log_error("cannot create the webhook sender (out of memory, or no TLS context)");
+        goto out;
+    }
 
     h2o_config_init(&srv->config);
     srv->config.server_name = h2o_iovec_init(H2O_STRLIT("fieldd"));
@@ -358,6 +380,7 @@ int server_main(int argc, char **argv)
                   uv_strerror(err));
         uv_close((uv_handle_t *)&srv->listener, NULL);
         sla_timer_close(srv->sla);
+        webhook_sender_close(srv->webhooks);
         sse_hub_close(srv->sse);
         db_pool_close(srv->db, NULL, NULL);
         h2o_context_dispose(&srv->ctx);

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "sla.h"
 #include "sse.h"
+#include "webhook.h"
 
 #define SERVER_MAX_BODY (1024u * 1024u)
 
@@ -35,6 +36,7 @@ struct server {
     cache_t *cache;   /* list responses; NULL when FIELDD_LIST_CACHE=0 */
     sla_timer_t *sla; /* NULL when FIELDD_SLA_TIMER=0, and once shutting down */
     sse_hub_t *sse;   /* live event streams; NULL once shutting down */
+    webhook_sender_t *webhooks; /* NULL when FIELDD_WEBHOOKS=0, and once shutting down */
     uv_signal_t sigterm;
     uv_signal_t sigint;
     uv_timer_t drain_timer;

@@ -187,7 +187,12 @@ static void deliveries(api_req_t *r)
     static const char *const status[] = {"status", NULL};
     char limit[8];
     const char *cur_ts, *cur_id;
-    if (api_path_uuid(r, 0, "webhook") != 0 || api_query_check(r, allowed) != 0 ||
+    if (!jv_is_uuid(r->path[0])) {
+        api_problem(r, 404, "not-found", NULL, NULL, "no webhook with id %s (ids are UUIDs)",
+                    r->path[0]);
+        return;
+    }
+    if (api_query_check(r, allowed) != 0 ||
         api_list_params(r, limit, &cur_ts, &cur_id) != 0 ||
         api_query_check_values(r, before, is_id, "a delivery id (a positive integer)") != 0 ||
         api_query_check_values(r, status, is_status, "one of: pending, delivered, gave_up") != 0)

@@ -16,6 +16,7 @@
 #include "errbuf.h"
 #include "fieldctl.h"
 #include "profile.h"
+#include "remote.h"
 #include "transport.h"
 
 #include <getopt.h>
@@ -79,6 +80,12 @@ static void usage(const char *cmd)
                "  ports     list the serial ports and recognise USB-RS485 adapters\n"
                "  sweep     identify, read and read the event log of every unit of several "
                "buses\n\n"
+               "commands that talk to fieldd (`fieldctl sla --help` lists their options):\n"
+               "  sla       a ticket's SLA state, the at-risk list, the SLA policies\n"
+               "  calendars business calendars with their hours and holidays\n"
+               "  report    the monthly report (HTML, CSV or JSON)\n"
+               "  webhooks  webhooks and their deliveries\n"
+               "  api       any API call\n\n"
                "`fieldctl COMMAND --help` describes each.\n");
         return;
     }
@@ -795,6 +802,19 @@ int main(int argc, char **argv)
     bus_t *bus = NULL;
     int status = 2;
     memset(&o, 0, sizeof(o));
+    /* The first word that is neither an option nor an API option's value names the command. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--api") == 0 || strcmp(argv[i], "--token") == 0 ||
+            strcmp(argv[i], "--token-file") == 0) {
+            i++;
+            continue;
+        }
+        if (argv[i][0] == '-')
+            continue;
+        if (fctl_is_api_command(argv[i]))
+            return fctl_api_main(argc, argv);
+        break;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(NULL);
         return argc < 2 ? 2 : 0;

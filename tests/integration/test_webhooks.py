@@ -200,7 +200,7 @@ class WebhookTest(harness.FielddTestCase):
         self.assertEqual(x["attempts"], 4)
         self.assertIsNone(x["last_status"])
         self.assertIn("127.0.0.1:%d" % dead, x["last_error"])
-        metrics = self.get("/metrics", who=None).body
+        metrics = self.get("/metrics", who="admin").body
         self.assertRegex(metrics, r'fieldd_webhook_gave_up_total [1-9]')
 
     def test_two_instances_deliver_each_once(self):

@@ -131,6 +131,54 @@ static const char sql_deliveries[] =
     "                   WHEN d.gave_up_at IS NOT NULL THEN 'gave_up' ELSE 'pending' END)"
     "       ORDER BY d.id DESC LIMIT $2::int) x";
 
+/* A given-up (or still pending) delivery made due now, with its attempts counted afresh. */
+static const char sql_redeliver[] =
+    "WITH d AS (UPDATE webhook_delivery d SET gave_up_at = NULL, attempts = 0,"
+    "                  next_attempt_at = now(), locked_until = NULL"
+    "           WHERE d.webhook_id = $1 AND d.id = $2::bigint AND d.delivered_at IS NULL"
+    "           RETURNING d.id, d.event, d.created_at, d.attempts, d.next_attempt_at,"
+    "                     pg_notify('acs_changes', 'webhook_delivery') AS poke),"
+    " audit AS (INSERT INTO audit_log (actor_id, action, object_type, object_id, detail)"
+    "           SELECT $3::uuid, 'redeliver', 'webhook', $1, jsonb_build_object('delivery', d.id)"
+    "           FROM d)"
+    " SELECT CASE WHEN EXISTS (SELECT 1 FROM d) THEN"
+    "          (SELECT json_build_object('id', d.id, 'event', d.event, 'status', 'pending',"
+    "                  'attempts', d.attempts, 'next_attempt_at', d.next_attempt_at)::text"
+    "           FROM d)"
+    "        WHEN EXISTS (SELECT 1 FROM webhook_delivery x WHERE x.webhook_id = $1"
+    "                     AND x.id = $2::bigint) THEN 'delivered'"
+    "        END";
+
+static void on_redeliver(api_req_t *r, int err, PGresult *res)
+{
+    if (err == 0 && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+        strcmp(PQgetvalue(res, 0, 0), "delivered") == 0) {
+        api_problem(r, 409, "conflict", NULL, NULL,
+                    "delivery %s of webhook %s was delivered already; nothing to send again",
+                    r->path[1], r->path[0]);
+        return;
+    }
+    if (err == 0 && (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))) {
+        api_problem(r, 404, "not-found", NULL, NULL, "webhook %s has no delivery %s",
+                    r->path[0], r->path[1]);
+        return;
+    }
+    api_reply_row(r, err, res, "delivery");
+}
+
+static int is_id(const char *s);
+
+static void redeliver(api_req_t *r)
+{
+    if (!jv_is_uuid(r->path[0]) || !is_id(r->path[1])) {
+        api_problem(r, 404, "not-found", NULL, NULL, "webhook %s has no delivery %s",
+                    r->path[0], r->path[1]);
+        return;
+    }
+    const char *params[] = {r->path[0], r->path[1], r->user.id};
+    api_query(r, sql_redeliver, 3, params, on_redeliver);
+}
+
 static int check_create(api_req_t *r)
 {
     return check_body(r);
@@ -214,6 +262,8 @@ void api_webhooks_register(server_t *srv)
         {"PATCH", "/api/v1/webhooks/{}", ROLE_ADMIN, update, "webhooks.update", NULL},
         {"GET", "/api/v1/webhooks/{}/deliveries", ROLE_ADMIN | ROLE_HEAD, deliveries,
          "webhooks.deliveries", NULL},
+        {"POST", "/api/v1/webhooks/{}/deliveries/{}/redeliver", ROLE_ADMIN, redeliver,
+         "webhooks.redeliver", NULL},
     };
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
         api_route_add(srv, &routes[i]);

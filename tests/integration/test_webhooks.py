@@ -200,6 +200,25 @@ class WebhookTest(harness.FielddTestCase):
         self.assertEqual(x["attempts"], 4)
         self.assertIsNone(x["last_status"])
         self.assertIn("127.0.0.1:%d" % dead, x["last_error"])
+        # an admin sends it again once the receiver is back: delivered on the next attempt
+        rx2 = Receiver()
+        self.addCleanup(rx2.close)
+        self.expect(self.patch("/api/v1/webhooks/%s" % h2["id"], {"url": rx2.url},
+                               who="admin"), 200)
+        self.assertProblem(self.post("/api/v1/webhooks/%s/deliveries/%d/redeliver"
+                                     % (h2["id"], x["id"]), who="head"), 403,
+                           "/problems/forbidden")
+        again = self.expect(self.post("/api/v1/webhooks/%s/deliveries/%d/redeliver"
+                                      % (h2["id"], x["id"]), who="admin"), 200, "redeliver")
+        self.assertEqual(again["status"], "pending")
+        self.wait_for(lambda: dead_state()[0]["status"] == "delivered", "redelivered")
+        self.assertEqual(len(rx2.received()), 1)
+        self.assertEqual(rx2.received()[0][0]["X-Acs-Delivery"], str(x["id"]))
+        self.assertProblem(self.post("/api/v1/webhooks/%s/deliveries/%d/redeliver"
+                                     % (h2["id"], x["id"]), who="admin"), 409,
+                           "/problems/conflict")
+        self.assertProblem(self.post("/api/v1/webhooks/%s/deliveries/999999/redeliver"
+                                     % h2["id"], who="admin"), 404, "/problems/not-found")
         metrics = self.get("/metrics", who="admin").body
         self.assertRegex(metrics, r'fieldd_webhook_gave_up_total [1-9]')
 

@@ -12,7 +12,9 @@
  * Pacing (the bus's "pacing": true): replies leave at the configured baud rate, one
  * character every (start + data + parity + stop bits) / baud seconds, and a reply starts only
  * after t3.5 of silence since the last byte in either direction. Without pacing a reply is
- * written at once.
+ * written at once. With "pace_requests": true a request, which the master writes into the pty
+ * at once, is taken to end when its bytes would have arrived at the baud rate, so that a
+ * benchmark sees the time both directions take on a real line.
  *
  *   IDLE --bytes in--> RECEIVING --t3.5 silence--> frame: check CRC, dispatch --> IDLE
  *   IDLE --reply queued--> (pacing) WAIT_GAP --t3.5 since last byte--> SENDING --all out--> IDLE
@@ -217,12 +219,21 @@ static void on_poll(uv_poll_t *p, int status, int events)
         if (n <= 0)
             break;
         bus->last_rx_ns = uv_hrtime();
+        if (bus->rx_len == 0)
+            bus->rx_first_ns = bus->last_rx_ns;
         size_t room = sizeof(bus->rx) - bus->rx_len;
         size_t take = (size_t)n < room ? (size_t)n : room;
         memcpy(bus->rx + bus->rx_len, buf, take);
         bus->rx_len += take;
         if (take < (size_t)n || bus->rx_len > MBFRAME_RTU_MAX)
             bus->rx_overflow = 1;
+    }
+    if (bus->cfg->pace_requests && bus->rx_len > 0) {
+        /* A master on a pty writes a frame at once; on a line its last byte arrives one
+         * character time per byte after the first. The frame ends t3.5 after that. */
+        uint64_t line_end = bus->rx_first_ns + bus->rx_len * bus->char_ns;
+        if (line_end > bus->last_rx_ns)
+            bus->last_rx_ns = line_end;
     }
     if (bus->rx_len > 0 || bus->rx_overflow)
         arm_gap(bus);

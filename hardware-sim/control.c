@@ -13,6 +13,7 @@
  *   pass UNIT entry|exit          a person passes a turnstile
  *   set UNIT REGISTER VALUE       change a register (as the device itself would)
  *   get UNIT REGISTER             a register's value, decoded
+ *   fw UNIT                       the bootloader's state (simboot_describe)
  *   stop                          shut acs-sim down as SIGTERM would
  */
 #include "control.h"
@@ -120,13 +121,14 @@ static const char help_text[] =
     "- list\n"
     "- fault UNIT NAME [ARG]   no-answer | late MS | bad-crc | wrong-unit [ID] | exception CODE"
     " | stuck-sensor REG [VALUE] | low-supply [VOLTS] | tamper | corrupt-event [SLOT]"
-    " | power-loss\n"
+    " | power-loss | flash-cut N | lose-reply [N]\n"
     "- clear UNIT [NAME [ARG] | all]\n"
     "- power UNIT on|off\n"
     "- card UNIT NUMBER\n"
     "- pass UNIT entry|exit\n"
     "- set UNIT REGISTER VALUE\n"
     "- get UNIT REGISTER\n"
+    "- fw UNIT                 the bootloader: state, slots, versions, transfer, flash writes\n"
     "- stop\n"
     "- UNIT is BUS/UNIT_ID, BUS (one unit), or a serial number\n";
 
@@ -198,8 +200,8 @@ static void run_command(control_conn_t *k, char *line)
         sim_stop(sim);
         return;
     }
-    static const char *const unit_cmds[] = {"fault", "clear", "power", "card",
-                                            "pass",  "set",   "get",   NULL};
+    static const char *const unit_cmds[] = {"fault", "clear", "power", "card", "pass",
+                                            "set",   "get",   "fw",    NULL};
     int known = 0;
     for (size_t i = 0; unit_cmds[i] != NULL; i++)
         known |= strcmp(cmd, unit_cmds[i]) == 0;
@@ -261,6 +263,9 @@ static void run_command(control_conn_t *k, char *line)
             rc = simunit_set(u, w[2], w[3], msg, sizeof(msg));
         else
             snprintf(msg, sizeof(msg), "set takes a register name and a value");
+    } else if (strcmp(cmd, "fw") == 0) {
+        simunit_firmware(u, msg, sizeof(msg));
+        rc = 0;
     } else if (strcmp(cmd, "get") == 0) {
         if (n == 3)
             rc = simunit_get(u, w[2], msg, sizeof(msg));

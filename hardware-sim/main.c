@@ -15,8 +15,10 @@
  *   STARTING --all buses open--> SERVING --signal / stop--> CLOSING (buses, control, timers,
  *   signals closed) --loop empty--> exit 0
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +26,26 @@
 #include "acs_error.h"
 #include "control.h"
 #include "sim.h"
+#include "simboot.h"
 
 #define TICK_MS 100
 
+/* --flash-dir and --firmware-key (NULL: the site file's). */
+static const char *opt_flash_dir;
+static const char *opt_firmware_key;
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: acs-sim --site FILE [--profiles DIR]\n"
-               "  Simulated turnstile and reader controllers on Modbus TCP and Modbus RTU\n"
-               "  (pseudo-terminals). The site file lists the buses and units; see\n"
-               "  docs/simulator.md. Profiles come from DIR, else the site's \"profiles\",\n"
-               "  else $ACS_PROFILES, else the source tree's drivers/profiles.\n");
+    fprintf(f,
+            "usage: acs-sim --site FILE [--profiles DIR] [--flash-dir DIR] [--firmware-key KEY]\n"
+            "  Simulated turnstile and reader controllers on Modbus TCP and Modbus RTU\n"
+            "  (pseudo-terminals). The site file lists the buses and units; see\n"
+            "  docs/simulator.md. Profiles come from DIR, else the site's \"profiles\",\n"
+            "  else $ACS_PROFILES, else the source tree's drivers/profiles.\n"
+            "  --flash-dir DIR keeps each unit's bootloader flash in DIR/BUS-UNIT.flash\n"
+            "  (else the site's \"flash_dir\", else in memory); --firmware-key KEY is the\n"
+            "  firmware public key (a .pub file of acs-fw keygen or 64 hex digits) of the\n"
+            "  units without their own \"firmware_key\" (see docs/firmware.md).\n");
 }
 
 uint64_t sim_now_ms(const sim_t *sim)
@@ -128,6 +140,30 @@ static int build_units(sim_t *sim)
     }
     char err[512];
     uint64_t now = uv_now(sim->loop);
+    /* The bootloader's flash folder and the default firmware key. */
+    const char *flash_dir = opt_flash_dir != NULL ? opt_flash_dir : site->flash_dir;
+    if (flash_dir != NULL && mkdir(flash_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "acs-sim: cannot create the flash folder %s: %s\n", flash_dir,
+                strerror(errno));
+        return 2;
+    }
+    char site_dir[4096];
+    const char *slash = strrchr(site->path, '/');
+    snprintf(site_dir, sizeof(site_dir), "%.*s", slash != NULL ? (int)(slash - site->path) : 0,
+             site->path);
+    uint8_t default_key[32];
+    int have_default_key = 0;
+    if (opt_firmware_key != NULL || site->firmware_key != NULL) {
+        int rc = simboot_load_key(opt_firmware_key != NULL ? opt_firmware_key : site->firmware_key,
+                                  opt_firmware_key != NULL ? NULL : site_dir, default_key, err,
+                                  sizeof(err));
+        if (rc != 0) {
+            fprintf(stderr, "acs-sim: %s: %s\n",
+                    opt_firmware_key != NULL ? "--firmware-key" : "firmware_key", err);
+            return 2;
+        }
+        have_default_key = 1;
+    }
     for (size_t b = 0; b < site->nbuses; b++) {
         const site_bus_t *bus = &site->buses[b];
         simunit_t **first = sim->units + sim->nunits;
@@ -145,6 +181,16 @@ static int build_units(sim_t *sim)
                 fprintf(stderr, ")\n");
                 return 2;
             }
+            uint8_t unit_key[32];
+            if (su->firmware_key != NULL &&
+                simboot_load_key(su->firmware_key, site_dir, unit_key, err, sizeof(err)) != 0) {
+                fprintf(stderr, "acs-sim: %s.firmware_key: %s\n", where, err);
+                return 2;
+            }
+            char flash_path[4200];
+            if (flash_dir != NULL)
+                snprintf(flash_path, sizeof(flash_path), "%s/%s-%d.flash", flash_dir, bus->name,
+                         su->unit_id);
             simunit_config_t cfg = {
                 .where = where,
                 .name = name,
@@ -153,6 +199,11 @@ static int build_units(sim_t *sim)
                 .firmware = su->firmware,
                 .card_every_ms = su->card_every_ms,
                 .is_rtu = bus->kind == SITE_BUS_RTU,
+                .hw_rev = (unsigned)su->hw_rev,
+                .fw_key = su->firmware_key != NULL ? unit_key
+                          : have_default_key       ? default_key
+                                                   : NULL,
+                .flash_path = flash_dir != NULL ? flash_path : NULL,
             };
             simunit_t *u;
             int rc = simunit_new(p, &cfg, now, &u, err, sizeof(err));
@@ -221,6 +272,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"site", required_argument, NULL, 's'},
         {"profiles", required_argument, NULL, 'p'},
+        {"flash-dir", required_argument, NULL, 'F'},
+        {"firmware-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -232,6 +285,12 @@ int main(int argc, char **argv)
             break;
         case 'p':
             profiles_dir = optarg;
+            break;
+        case 'F':
+            opt_flash_dir = optarg;
+            break;
+        case 'K':
+            opt_firmware_key = optarg;
             break;
         case 'h':
             usage(stdout);

@@ -67,6 +67,7 @@ struct simbus {
     uint64_t char_ns;
     uint64_t last_rx_ns;
     uint64_t last_tx_ns;
+    uint64_t rx_first_ns; /* pace_requests: when the frame being received began */
     uint8_t rx[512];
     size_t rx_len;
     int rx_overflow;

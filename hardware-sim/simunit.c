@@ -36,6 +36,7 @@
 
 #include "acs_error.h"
 #include "decode.h"
+#include "simboot.h"
 
 #define STUCK_MAX       8
 #define SENSOR_STUCK_MS 30000
@@ -83,6 +84,10 @@ struct simunit {
     uint64_t next_card_ms;
     uint32_t rng;
     unsigned card_decision_turn;
+
+    simboot_t *boot;        /* the bootloader and its flash (simboot.h) */
+    uint32_t lose_reply_in; /* lose-reply: the answer to this request from now is lost */
+    char factory_fw[32];    /* the firmware text of the site file or profile */
 };
 
 /* ---- register access ------------------------------------------------------------------ */
@@ -346,6 +351,17 @@ static void load_defaults(simunit_t *u)
  * the clock keeps running, a power_on event. The event log survives (it is non-volatile). */
 static void boot(simunit_t *u)
 {
+    /* The bootloader picks the image first: the firmware registers show what runs. A power
+     * cut during its own flash write leaves the unit off. */
+    if (u->boot != NULL) {
+        if (simboot_boot(u->boot, u->firmware, sizeof(u->firmware)) != 0) {
+            u->faults.power_off = 1;
+            u->pdu.running = 0;
+            return;
+        }
+        snprintf(u->server_text, sizeof(u->server_text), "%s %s %s %s", u->p->ident.vendor_name,
+                 u->p->model, u->serial, u->firmware);
+    }
     uint32_t rtc = u->rtc_set_ms != 0 || u->rtc_base != 0 ? rtc_now(u) : (uint32_t)time(NULL);
     double low = u->low_supply ? get_number(u, reg(u, "supply_voltage")) : 0;
     load_defaults(u);
@@ -539,6 +555,20 @@ int simunit_new(const profile_t *p, const simunit_config_t *cfg, uint64_t now_ms
     u->pdu.hooks.after_write = after_write;
     u->pdu.hooks.before_read = before_read;
     u->pdu.hooks.arg = u;
+    snprintf(u->factory_fw, sizeof(u->factory_fw), "%s", u->firmware);
+    simboot_config_t bc = {
+        .where = cfg->where,
+        .model = p->model,
+        .hw_rev = cfg->hw_rev != 0 ? cfg->hw_rev : 1,
+        .key = cfg->fw_key,
+        .factory = u->factory_fw,
+        .flash_path = cfg->flash_path,
+    };
+    int brc = simboot_new(&bc, &u->boot, err, errlen);
+    if (brc != 0) {
+        simunit_free(u);
+        return brc;
+    }
     boot(u);
     *out = u;
     return 0;
@@ -554,6 +584,7 @@ void simunit_free(simunit_t *u)
     if (u == NULL)
         return;
     regbank_close(&u->bank);
+    simboot_free(u->boot);
     free(u->ring);
     free(u);
 }
@@ -663,12 +694,34 @@ void simunit_tick(simunit_t *u, uint64_t now_ms)
 
 /* ---- requests --------------------------------------------------------------------------- */
 
+static size_t request(simunit_t *u, const uint8_t *pdu, size_t len, int broadcast, uint8_t *resp);
+
 size_t simunit_request(simunit_t *u, const uint8_t *pdu, size_t len, int broadcast, uint8_t *resp)
 {
     if (u->faults.power_off || u->faults.no_answer)
         return 0;
+    /* lose-reply: the request is carried out, its answer is lost on the line. */
+    int lose = !broadcast && u->lose_reply_in != 0 && --u->lose_reply_in == 0;
+    size_t n = request(u, pdu, len, broadcast, resp);
+    return lose ? 0 : n;
+}
+
+static size_t request(simunit_t *u, const uint8_t *pdu, size_t len, int broadcast, uint8_t *resp)
+{
     if (u->faults.exception != 0 && !broadcast)
         return simpdu_exception(pdu[0], u->faults.exception, resp);
+    if (u->boot != NULL && !broadcast && simboot_claims(pdu, len)) {
+        size_t bn = simboot_request(u->boot, pdu, len, resp);
+        if (!simboot_powered(u->boot)) {
+            /* Power was cut during a flash write: no answer, off until power on. */
+            u->faults.power_off = 1;
+            u->pdu.running = 0;
+            return 0;
+        }
+        if (simboot_take_reset(u->boot))
+            boot(u); /* the answer was built before the restart, as a device sends it */
+        return u->faults.power_off ? 0 : bn;
+    }
     size_t n = simpdu_handle(&u->pdu, pdu, len, resp);
     return broadcast ? 0 : n;
 }
@@ -887,6 +940,26 @@ int simunit_fault(simunit_t *u, const char *name, const char *arg, int on, char 
         simunit_power(u, !on);
         return say(msg, msglen, "power %s", on ? "off" : "on");
     }
+    if (fault_is(name, "lose-reply")) {
+        v = 1;
+        if (on && arg != NULL && (parse_uint(arg, 1000000, &v) != 0 || v == 0)) {
+            say(msg, msglen,
+                "lose-reply takes which request from now loses its answer: 1..1000000");
+            return ACS_EINVAL;
+        }
+        u->lose_reply_in = on ? (uint32_t)v : 0;
+        return on ? say(msg, msglen, "the answer to request %lu from now will be lost", v)
+                  : say(msg, msglen, "no answer will be lost");
+    }
+    if (fault_is(name, "flash-cut")) {
+        if (on && arg == NULL) {
+            say(msg, msglen,
+                "flash-cut takes the flash write to cut power at, counted from now "
+                "(flash-cut 1: the next one)");
+            return ACS_EINVAL;
+        }
+        return simboot_cut_at(u->boot, on ? arg : NULL, msg, msglen);
+    }
     if (fault_is(name, "tamper"))
         return set_tamper(u, on, msg, msglen);
     if (fault_is(name, "low-supply"))
@@ -900,7 +973,7 @@ int simunit_fault(simunit_t *u, const char *name, const char *arg, int on, char 
     }
     say(msg, msglen,
         "unknown fault \"%s\" (no-answer, late, bad-crc, wrong-unit, exception, stuck-sensor, "
-        "low-supply, tamper, corrupt-event, power-loss)",
+        "low-supply, tamper, corrupt-event, power-loss, flash-cut, lose-reply)",
         name);
     return ACS_EINVAL;
 }
@@ -911,6 +984,8 @@ void simunit_clear_faults(simunit_t *u)
     if (u->low_supply)
         set_low_supply(u, 0, NULL, NULL, 0);
     u->nstuck = 0;
+    simboot_cut_at(u->boot, NULL, NULL, 0);
+    u->lose_reply_in = 0;
     int was_off = u->faults.power_off;
     memset(&u->faults, 0, sizeof(u->faults));
     if (was_off) {
@@ -926,6 +1001,7 @@ void simunit_power(simunit_t *u, int on)
         boot(u);
     } else if (!on) {
         u->faults.power_off = 1;
+        simboot_power_off(u->boot);
     }
     u->pdu.running = !u->faults.power_off;
 }
@@ -1077,7 +1153,16 @@ void simunit_describe(const simunit_t *u, char *msg, size_t msglen)
         ADD(" tamper");
     for (size_t i = 0; i < u->nstuck; i++)
         ADD(" stuck-sensor=%s", u->stuck[i].reg->name);
+    if (u->lose_reply_in)
+        ADD(" lose-reply=%u", u->lose_reply_in);
 #undef ADD
     snprintf(msg, msglen, "%s unit=%u model=%s serial=%s firmware=%s faults=%s", u->name,
              u->unit_id, u->p->model, u->serial, u->firmware, at > 0 ? faults + 1 : "none");
+}
+
+void simunit_firmware(const simunit_t *u, char *msg, size_t msglen)
+{
+    char d[256];
+    simboot_describe(u->boot, d, sizeof(d));
+    snprintf(msg, msglen, "%s model=%s firmware=%s %s", u->name, u->p->model, u->firmware, d);
 }

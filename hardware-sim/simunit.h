@@ -39,6 +39,12 @@ typedef struct simunit_config {
     const char *firmware;   /* NULL: the profile's MajorMinorRevision */
     uint32_t card_every_ms; /* simulated card read period; 0: only on demand */
     int is_rtu;
+    /* The bootloader (simboot.h): hardware revision (0 means 1), firmware public key (32
+     * bytes; NULL: the unit trusts no image) and the file that keeps its flash (NULL: memory
+     * only). */
+    unsigned hw_rev;
+    const uint8_t *fw_key;
+    const char *flash_path;
 } simunit_config_t;
 
 typedef struct simunit simunit_t;
@@ -72,12 +78,16 @@ size_t simunit_request(simunit_t *u, const uint8_t *pdu, size_t len, int broadca
 /*
  * Sets (on = 1) or clears (on = 0) one fault by name, with its argument text (NULL when none):
  *   no-answer | late MS | bad-crc | wrong-unit [ID] | exception CODE | stuck-sensor REG [VALUE]
- *   | low-supply [VOLTS] | tamper | corrupt-event [SLOT] | power-loss
+ *   | low-supply [VOLTS] | tamper | corrupt-event [SLOT] | power-loss | flash-cut N
+ *   | lose-reply [N]
  * ("_" may stand for "-"). Returns 0 with a short confirmation in msg, or ACS_EINVAL with the
  * reason in msg.
  */
 int simunit_fault(simunit_t *u, const char *name, const char *arg, int on, char *msg,
                   size_t msglen);
+
+/* The unit's bootloader state in one line (simboot_describe). */
+void simunit_firmware(const simunit_t *u, char *msg, size_t msglen);
 
 /* Clears every fault (power comes back too). */
 void simunit_clear_faults(simunit_t *u);

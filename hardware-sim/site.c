@@ -141,8 +141,16 @@ static int name_ok(const char *s)
     return 1;
 }
 
-static const char *const unit_keys[] = {
-    "model", "unit_id", "serial", "firmware", "state", "faults", "card_reads_every_ms", NULL};
+static const char *const unit_keys[] = {"model",
+                                        "unit_id",
+                                        "serial",
+                                        "firmware",
+                                        "state",
+                                        "faults",
+                                        "card_reads_every_ms",
+                                        "hardware_revision",
+                                        "firmware_key",
+                                        NULL};
 
 static int load_unit(check_t *c, site_bus_t *bus, size_t i, json_t *ju, site_unit_t *u)
 {
@@ -165,8 +173,14 @@ static int load_unit(check_t *c, site_bus_t *bus, size_t i, json_t *ju, site_uni
         err = get_object(c, ju, u->where, "state", &u->state);
     if (err == 0)
         err = get_object(c, ju, u->where, "faults", &u->faults);
+    long hw = 0;
+    if (err == 0)
+        err = get_int(c, ju, u->where, "hardware_revision", 1, 65535, 0, &hw);
+    if (err == 0)
+        err = get_str(c, ju, u->where, "firmware_key", 4000, 0, &u->firmware_key);
     if (err != 0)
         return err;
+    u->hw_rev = (int)hw;
     u->unit_id = (int)id;
     u->card_every_ms = (uint32_t)every;
     for (size_t k = 0; k < i; k++) {
@@ -182,8 +196,9 @@ static int load_unit(check_t *c, site_bus_t *bus, size_t i, json_t *ju, site_uni
 
 static const char *const tcp_keys[] = {"name",          "type",  "host", "port",
                                        "foreign_units", "units", NULL};
-static const char *const rtu_keys[] = {"name",      "type",   "baud",  "parity", "data_bits",
-                                       "stop_bits", "pacing", "units", NULL};
+static const char *const rtu_keys[] = {"name",      "type",      "baud",   "parity",
+                                       "data_bits", "stop_bits", "pacing", "pace_requests",
+                                       "units",     NULL};
 
 static int load_bus(check_t *c, site_t *site, size_t i, json_t *jb, site_bus_t *b)
 {
@@ -244,6 +259,8 @@ static int load_bus(check_t *c, site_t *site, size_t i, json_t *jb, site_bus_t *
             err = get_int(c, jb, b->where, "stop_bits", 1, 2, 0, &stop_bits);
         if (err == 0)
             err = get_bool(c, jb, b->where, "pacing", &b->pacing);
+        if (err == 0)
+            err = get_bool(c, jb, b->where, "pace_requests", &b->pace_requests);
         if (err != 0)
             return err;
         if (strcmp(parity, "none") == 0) {
@@ -288,7 +305,24 @@ static int load_bus(check_t *c, site_t *site, size_t i, json_t *jb, site_bus_t *
     return 0;
 }
 
-static const char *const site_keys[] = {"name", "profiles", "control", "buses", NULL};
+static const char *const site_keys[] = {"name",      "profiles",     "control", "buses",
+                                        "flash_dir", "firmware_key", NULL};
+
+/* A folder named in the site file, relative to the site file's folder. NULL on no memory. */
+static char *relative_to_site(const site_t *site, const char *dir)
+{
+    const char *slash = strrchr(site->path, '/');
+    size_t dirlen = dir[0] == '/' || slash == NULL ? 0 : (size_t)(slash - site->path);
+    size_t n = dirlen + 1 + strlen(dir) + 1;
+    char *out = malloc(n);
+    if (out == NULL)
+        return NULL;
+    if (dirlen > 0)
+        snprintf(out, n, "%.*s/%s", (int)dirlen, site->path, dir);
+    else
+        snprintf(out, n, "%s", dir);
+    return out;
+}
 static const char *const control_keys[] = {"host", "port", "enabled", NULL};
 
 static int load_root(check_t *c, site_t *site)
@@ -302,8 +336,15 @@ static int load_root(check_t *c, site_t *site)
         err = get_str(c, root, "", "name", 64, 0, &site->name);
     if (err == 0)
         err = get_str(c, root, "", "profiles", 4000, 0, &profiles);
+    const char *flash_dir = NULL;
+    if (err == 0)
+        err = get_str(c, root, "", "flash_dir", 4000, 0, &flash_dir);
+    if (err == 0)
+        err = get_str(c, root, "", "firmware_key", 4000, 0, &site->firmware_key);
     if (err != 0)
         return err;
+    if (flash_dir != NULL && (site->flash_dir = relative_to_site(site, flash_dir)) == NULL)
+        return ACS_ENOMEM;
     if (profiles != NULL) {
         /* A relative folder is relative to the site file, so a site works from any cwd. */
         const char *slash = strrchr(site->path, '/');
@@ -396,6 +437,7 @@ void site_free(site_t *site)
         free(site->buses[i].units);
     free(site->buses);
     free(site->profiles_dir);
+    free(site->flash_dir);
     json_decref(site->root);
     free(site->path);
     free(site);

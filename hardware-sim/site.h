@@ -26,8 +26,10 @@ typedef struct site_unit {
     const char *serial;   /* NULL when not given */
     const char *firmware; /* NULL when not given */
     uint32_t card_every_ms;
-    json_t *state;  /* object or NULL (borrowed from the site's JSON) */
-    json_t *faults; /* object or NULL */
+    json_t *state;            /* object or NULL (borrowed from the site's JSON) */
+    json_t *faults;           /* object or NULL */
+    int hw_rev;               /* "hardware_revision", 1..65535; 0 when not given (1) */
+    const char *firmware_key; /* "firmware_key": hex or .pub path; NULL: the site's */
 } site_unit_t;
 
 typedef struct site_bus {
@@ -44,6 +46,7 @@ typedef struct site_bus {
     int data_bits;
     int stop_bits;
     int pacing;
+    int pace_requests; /* a request counts as arriving at the baud rate (docs/simulator.md) */
     site_unit_t *units;
     size_t nunits;
 } site_bus_t;
@@ -58,6 +61,8 @@ typedef struct site {
     int control_port;
     site_bus_t *buses;
     size_t nbuses;
+    char *flash_dir;          /* "flash_dir", relative to the site file; NULL: memory only */
+    const char *firmware_key; /* "firmware_key" of every unit without its own; NULL none */
 } site_t;
 
 /* Reads and checks a site file. Returns 0 and a new site in *out (free with site_free), or

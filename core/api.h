@@ -90,6 +90,10 @@ void api_tickets_register(server_t *srv);
 void api_jobs_register(server_t *srv);
 void api_calendars_register(server_t *srv);
 void api_events_register(server_t *srv);
+void api_diag_register(server_t *srv);
+/* Stop running diagnostic sessions (SIGTERM): they end partial once their current Modbus
+ * transaction is over. */
+void api_diag_shutdown(server_t *srv);
 void api_webhooks_register(server_t *srv);
 
 /* --- replies (each sends exactly once; later calls are ignored) ------------------------ */

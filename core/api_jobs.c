@@ -250,6 +250,15 @@ static void get(api_req_t *r)
 /* Common reply of the statements that answer ("ok" | problem, job JSON | current status). */
 static void reply_change(api_req_t *r, int err, PGresult *res, const char *action)
 {
+    /* The commissioning checklist gate (0008_diagnostics.sql): its items as JSON in DETAIL. */
+    if (err == ACS_EDBQUERY && strcmp(db_sqlstate(res), "ACD01") == 0) {
+        const char *items = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+        json_t *failing = items != NULL ? json_loads(items, 0, NULL) : NULL;
+        api_problem(r, 409, "conflict", NULL,
+                    json_pack("{s:o}", "failing_items", failing != NULL ? failing : json_array()),
+                    "%s", PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        return;
+    }
     if (err != 0 || PQntuples(res) == 0) {
         api_reply_row(r, err, res, "job");
         return;

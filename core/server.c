@@ -201,6 +201,7 @@ static void on_signal(uv_signal_t *s, int signum)
     }
     srv->shutting_down = 1;
     log_info("signal %d: refusing new connections, draining %u requests", signum, srv->inflight);
+    api_diag_shutdown(srv);
     sla_timer_close(srv->sla);
     srv->sla = NULL;
     sse_hub_close(srv->sse);
@@ -269,6 +270,7 @@ static void register_routes(server_t *srv)
     api_jobs_register(srv);
     api_calendars_register(srv);
     api_events_register(srv);
+    api_diag_register(srv);
     api_webhooks_register(srv);
 }
 

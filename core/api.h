@@ -94,6 +94,8 @@ void api_diag_register(server_t *srv);
 /* Stop running diagnostic sessions (SIGTERM): they end partial once their current Modbus
  * transaction is over. */
 void api_diag_shutdown(server_t *srv);
+void api_metrics_register(server_t *srv);
+void api_feedback_register(server_t *srv);
 void api_webhooks_register(server_t *srv);
 
 /* --- replies (each sends exactly once; later calls are ignored) ------------------------ */

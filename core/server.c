@@ -271,6 +271,8 @@ static void register_routes(server_t *srv)
     api_calendars_register(srv);
     api_events_register(srv);
     api_diag_register(srv);
+    api_metrics_register(srv);
+    api_feedback_register(srv);
     api_webhooks_register(srv);
 }
 

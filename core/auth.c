@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * auth.c - bearer token to user, through a small cache keyed by the token's SHA-256.
+ * auth.c - bearer token to user, through a small cache keyed by the token's SHA-256. The
+ * token comes from the Authorization header, or else from the web UI's session cookie
+ * (web.h), whose changes must carry the X-ACS-CSRF header.
  *
  * The cache holds only what the database said a moment ago; entries expire after ttl_ms and
  * the whole cache is dropped if it grows past a bound, so a flood of distinct bad tokens
@@ -14,6 +16,7 @@
 #include "acs_error.h"
 #include "api.h"
 #include "server.h"
+#include "web.h"
 
 #define AUTH_CACHE_MAX 4096
 
@@ -120,21 +123,35 @@ static void on_user(api_req_t *r, int err, PGresult *res)
 void auth_request(api_req_t *r, void (*next)(api_req_t *r))
 {
     h2o_req_t *req = r->req;
+    const char *tok;
+    size_t tok_len;
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (i < 0) {
-        api_problem(r, 401, "unauthorized", NULL, NULL,
-                    "this endpoint needs an Authorization: Bearer <token> header");
-        return;
+        /* A browser signed in through the web UI sends the token as a cookie (web.h). */
+        if (web_session_token(req, &tok, &tok_len) != 0) {
+            api_problem(r, 401, "unauthorized", NULL, NULL,
+                        "this endpoint needs an Authorization: Bearer <token> header "
+                        "(or the session cookie of a sign-in at /ui/)");
+            return;
+        }
+        if (!web_csrf_ok(req)) {
+            api_problem(r, 403, "forbidden", NULL, NULL,
+                        "a change signed in by the session cookie must carry the header "
+                        "X-ACS-CSRF: 1 (the web UI sends it; other clients use "
+                        "Authorization: Bearer)");
+            return;
+        }
+    } else {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        static const char scheme[] = "Bearer ";
+        if (v.len <= sizeof(scheme) - 1 || strncasecmp(v.base, scheme, sizeof(scheme) - 1) != 0) {
+            api_problem(r, 401, "unauthorized", NULL, NULL,
+                        "the Authorization header must be \"Bearer <token>\"");
+            return;
+        }
+        tok = v.base + sizeof(scheme) - 1;
+        tok_len = v.len - (sizeof(scheme) - 1);
     }
-    h2o_iovec_t v = req->headers.entries[i].value;
-    static const char scheme[] = "Bearer ";
-    if (v.len <= sizeof(scheme) - 1 || strncasecmp(v.base, scheme, sizeof(scheme) - 1) != 0) {
-        api_problem(r, 401, "unauthorized", NULL, NULL,
-                    "the Authorization header must be \"Bearer <token>\"");
-        return;
-    }
-    const char *tok = v.base + sizeof(scheme) - 1;
-    size_t tok_len = v.len - (sizeof(scheme) - 1);
 
     auth_state_t *st = h2o_mem_alloc_pool(&req->pool, sizeof(*st));
     st->next = next;

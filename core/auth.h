@@ -29,7 +29,8 @@ void auth_cache_init(auth_cache_t *cache, uint64_t ttl_ms);
 void auth_cache_clear(auth_cache_t *cache);
 
 /*
- * Authenticate r from its Authorization header, then call next(r) with r->user set.
+ * Authenticate r from its Authorization header (or the web UI's session cookie, web.h), then
+ * call next(r) with r->user set; a cookie-signed change without X-ACS-CSRF is refused 403.
  * Replies 401 itself (missing, malformed, unknown or revoked token) or 503 (database
  * unavailable), in which case next is not called. May answer from the cache at once, or later
  * from a database callback.

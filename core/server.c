@@ -25,6 +25,7 @@
 #include "acs_error.h"
 #include "auth_token.h"
 #include "log.h"
+#include "web.h"
 
 static uint64_t env_u64(const char *name, uint64_t def, uint64_t min, uint64_t max)
 {
@@ -367,6 +368,7 @@ int server_main(int argc, char **argv)
     srv->config.max_request_entity_size = 4 * SERVER_MAX_BODY;
     h2o_hostconf_t *host =
         h2o_config_register_host(&srv->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    web_register(srv, host); /* /ui/ first: h2o takes the first path that matches */
     h2o_pathconf_t *pathconf = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(pathconf, sizeof(*handler) + sizeof(server_t *));
     handler->on_req = http_on_req;

@@ -17,6 +17,7 @@
 
 #include "acs_error.h"
 #include "httpc.h"
+#include "remote_internal.h"
 
 /* Reports and session exports can be large; a response over this is refused. */
 #define FCTL_MAX_BODY (256u * 1024u * 1024u)
@@ -61,8 +62,8 @@ int fctl_api_call(const fctl_api_t *a, const char *method, const char *path, con
     }
     int hn = snprintf(headers, sizeof(headers), "Accept: application/json, */*\r\n");
     if (a->token[0] != '\0')
-        hn += snprintf(headers + hn, sizeof(headers) - (size_t)hn,
-                       "Authorization: Bearer %s\r\n", a->token);
+        hn += snprintf(headers + hn, sizeof(headers) - (size_t)hn, "Authorization: Bearer %s\r\n",
+                       a->token);
     if (body != NULL)
         snprintf(headers + hn, sizeof(headers) - (size_t)hn, "Content-Type: application/json\r\n");
 
@@ -105,19 +106,10 @@ void fctl_resp_free(fctl_resp_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* --- shared by the commands ----------------------------------------------------------------- */
+/* --- shared by the commands (remote_internal.h) ---------------------------------------------- */
 
-typedef struct {
-    fctl_api_t api;
-    int json;
-    const char *month, *format, *output, *data, *category, *client;
-    int limit, within, year;
-} cmd_opts_t;
-
-/* Call and check: 2xx gives 0 and the parsed JSON in *doc (when want_json), else a message
- * from the problem+json detail on stderr and 1. */
-static int call(const cmd_opts_t *o, const char *method, const char *path, const char *body,
-                fctl_resp_t *resp, json_t **doc)
+int fctl__call(const cmd_opts_t *o, const char *method, const char *path, const char *body,
+               fctl_resp_t *resp, json_t **doc)
 {
     char err[1024];
     if (doc != NULL)
@@ -151,14 +143,29 @@ static int call(const cmd_opts_t *o, const char *method, const char *path, const
     return 0;
 }
 
-static void print_json(const json_t *v)
+int fctl__show(const cmd_opts_t *o, const char *path, fctl_print_fn print, const void *arg)
+{
+    fctl_resp_t r;
+    json_t *doc;
+    if (fctl__call(o, "GET", path, NULL, &r, &doc) != 0)
+        return 1;
+    if (o->json)
+        fctl__print_json(doc);
+    else
+        print(o, doc, arg);
+    json_decref(doc);
+    fctl_resp_free(&r);
+    return 0;
+}
+
+void fctl__print_json(const json_t *v)
 {
     json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     putchar('\n');
 }
 
 /* "2026-11-24T10:15:03.5+03:00" -> "2026-11-24 10:15 +03:00"; "-" for null. */
-static const char *ts(const json_t *v, char *buf, size_t len)
+const char *fctl__ts(const json_t *v, char *buf, size_t len)
 {
     const char *s = json_string_value(v);
     if (s == NULL || strlen(s) < 16)
@@ -171,7 +178,7 @@ static const char *ts(const json_t *v, char *buf, size_t len)
 }
 
 /* Seconds as "2 h 05 min" / "12 min" / "-" (null). */
-static const char *dur(const json_t *v, char *buf, size_t len)
+const char *fctl__dur(const json_t *v, char *buf, size_t len)
 {
     if (!json_is_integer(v))
         return "-";
@@ -186,10 +193,37 @@ static const char *dur(const json_t *v, char *buf, size_t len)
     return buf;
 }
 
-static const char *str(const json_t *v)
+const char *fctl__str(const json_t *v)
 {
     const char *s = json_string_value(v);
     return s != NULL ? s : "-";
+}
+
+int fctl__query_add(char *path, size_t cap, const char *name, const char *value)
+{
+    if (value == NULL)
+        return 0;
+    size_t n = strlen(path);
+    int w = snprintf(path + n, cap - n, "%c%s=", strchr(path, '?') ? '&' : '?', name);
+    if (w < 0 || (size_t)w >= cap - n)
+        return -1;
+    n += (size_t)w;
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || strchr("-._~,:", *p) != NULL;
+        if (n + (plain ? 1 : 3) >= cap)
+            return -1;
+        if (plain) {
+            path[n++] = (char)*p;
+        } else {
+            path[n++] = '%';
+            path[n++] = hex[*p >> 4];
+            path[n++] = hex[*p & 15];
+        }
+    }
+    path[n] = '\0';
+    return 0;
 }
 
 /* The state of one clock in a word. */
@@ -214,33 +248,59 @@ static void print_clock(const char *label, const json_t *c)
 {
     char a[64], b[64], d[64], e[64];
     printf("%-14s %-9s target %s on %s\n", label, clock_state(c),
-           dur(json_object_get(c, "target_seconds"), a, sizeof(a)),
-           str(json_object_get(c, "calendar")));
-    printf("%-14s due %s, warn at %s\n", "", ts(json_object_get(c, "due"), b, sizeof(b)),
-           ts(json_object_get(c, "warn_at"), d, sizeof(d)));
+           fctl__dur(json_object_get(c, "target_seconds"), a, sizeof(a)),
+           fctl__str(json_object_get(c, "calendar")));
+    printf("%-14s due %s, warn at %s\n", "", fctl__ts(json_object_get(c, "due"), b, sizeof(b)),
+           fctl__ts(json_object_get(c, "warn_at"), d, sizeof(d)));
     printf("%-14s remaining %s, taken %s\n", "",
-           dur(json_object_get(c, "remaining_seconds"), a, sizeof(a)),
-           dur(json_object_get(c, "taken_seconds"), e, sizeof(e)));
+           fctl__dur(json_object_get(c, "remaining_seconds"), a, sizeof(a)),
+           fctl__dur(json_object_get(c, "taken_seconds"), e, sizeof(e)));
+}
+
+static void print_sla_show(const cmd_opts_t *o, json_t *doc, const void *arg)
+{
+    (void)o;
+    const char *ticket = arg;
+    printf("ticket %s (%s)\n", ticket, fctl__str(json_object_get(doc, "category")));
+    print_clock("first contact", json_object_get(doc, "first_contact"));
+    print_clock("resolution", json_object_get(doc, "resolution"));
 }
 
 static int sla_show(const cmd_opts_t *o, const char *ticket)
 {
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/tickets/%s/sla", ticket);
-    fctl_resp_t r;
-    json_t *doc;
-    if (call(o, "GET", path, NULL, &r, &doc) != 0)
-        return 1;
-    if (o->json) {
-        print_json(doc);
-    } else {
-        printf("ticket %s (%s)\n", ticket, str(json_object_get(doc, "category")));
-        print_clock("first contact", json_object_get(doc, "first_contact"));
-        print_clock("resolution", json_object_get(doc, "resolution"));
+    return fctl__show(o, path, print_sla_show, ticket);
+}
+
+static void print_sla_at_risk(const cmd_opts_t *o, json_t *doc, const void *arg)
+{
+    (void)arg;
+    json_t *items = json_object_get(doc, "items");
+    size_t i;
+    json_t *t;
+    printf("%-8s %-12s %-15s %-23s %-13s %-13s %s\n", "number", "category", "status", "next due",
+           "contact left", "resol. left", "subject");
+    json_array_foreach(items, i, t)
+    {
+        const json_t *sla = json_object_get(t, "sla");
+        const json_t *fc = json_object_get(sla, "first_contact");
+        const json_t *rs = json_object_get(sla, "resolution");
+        char a[64], b[64], c[64];
+        const char *fcs = json_is_true(json_object_get(fc, "breached"))
+                              ? "BREACHED"
+                              : fctl__dur(json_object_get(fc, "remaining_seconds"), b, sizeof(b));
+        const char *rss = json_is_true(json_object_get(rs, "breached"))
+                              ? "BREACHED"
+                              : fctl__dur(json_object_get(rs, "remaining_seconds"), c, sizeof(c));
+        printf("%-8lld %-12s %-15s %-23s %-13s %-13s %.60s\n",
+               (long long)json_integer_value(json_object_get(t, "number")),
+               fctl__str(json_object_get(t, "category")), fctl__str(json_object_get(t, "status")),
+               fctl__ts(json_object_get(t, "next_due"), a, sizeof(a)), fcs, rss,
+               fctl__str(json_object_get(t, "subject")));
     }
-    json_decref(doc);
-    fctl_resp_free(&r);
-    return 0;
+    if (json_array_size(items) == 0)
+        printf("(no open clock falls due%s)\n", o->within >= 0 ? " in that time" : "");
 }
 
 static int sla_at_risk(const cmd_opts_t *o)
@@ -251,42 +311,31 @@ static int sla_at_risk(const cmd_opts_t *o)
         n += snprintf(path + n, sizeof(path) - (size_t)n, "&within_minutes=%d", o->within);
     if (o->category != NULL)
         snprintf(path + n, sizeof(path) - (size_t)n, "&category=%s", o->category);
-    fctl_resp_t r;
-    json_t *doc;
-    if (call(o, "GET", path, NULL, &r, &doc) != 0)
-        return 1;
-    if (o->json) {
-        print_json(doc);
-    } else {
-        json_t *items = json_object_get(doc, "items");
-        size_t i;
-        json_t *t;
-        printf("%-8s %-12s %-15s %-22s %-13s %-13s %s\n", "number", "category", "status",
-               "next due", "contact left", "resol. left", "subject");
-        json_array_foreach(items, i, t)
-        {
-            const json_t *sla = json_object_get(t, "sla");
-            const json_t *fc = json_object_get(sla, "first_contact");
-            const json_t *rs = json_object_get(sla, "resolution");
-            char a[64], b[64], c[64];
-            const char *fcs = json_is_true(json_object_get(fc, "breached"))
-                                  ? "BREACHED"
-                                  : dur(json_object_get(fc, "remaining_seconds"), b, sizeof(b));
-            const char *rss = json_is_true(json_object_get(rs, "breached"))
-                                  ? "BREACHED"
-                                  : dur(json_object_get(rs, "remaining_seconds"), c, sizeof(c));
-            printf("%-8lld %-12s %-15s %-22s %-13s %-13s %.60s\n",
-                   (long long)json_integer_value(json_object_get(t, "number")),
-                   str(json_object_get(t, "category")), str(json_object_get(t, "status")),
-                   ts(json_object_get(t, "next_due"), a, sizeof(a)), fcs, rss,
-                   str(json_object_get(t, "subject")));
-        }
-        if (json_array_size(items) == 0)
-            printf("(no open clock falls due%s)\n", o->within >= 0 ? " in that time" : "");
+    return fctl__show(o, path, print_sla_at_risk, NULL);
+}
+
+static void print_sla_policies(const cmd_opts_t *o, json_t *doc, const void *arg)
+{
+    (void)o;
+    (void)arg;
+    size_t i;
+    json_t *p;
+    printf("%-13s %-38s %-26s %-26s %s\n", "category", "client", "first contact", "resolution",
+           "warn at");
+    json_array_foreach(json_object_get(doc, "items"), i, p)
+    {
+        char fc[80], rs[80];
+        snprintf(fc, sizeof(fc), "%lld min on %s",
+                 (long long)json_integer_value(json_object_get(p, "first_contact_target_minutes")),
+                 fctl__str(json_object_get(p, "first_contact_calendar")));
+        snprintf(rs, sizeof(rs), "%lld min on %s",
+                 (long long)json_integer_value(json_object_get(p, "resolution_target_minutes")),
+                 fctl__str(json_object_get(p, "resolution_calendar")));
+        const char *client = json_string_value(json_object_get(p, "client_id"));
+        printf("%-13s %-38s %-26s %-26s %.0f%%\n", fctl__str(json_object_get(p, "category")),
+               client ? client : "(default)", fc, rs,
+               100 * json_number_value(json_object_get(p, "warn_ratio")));
     }
-    json_decref(doc);
-    fctl_resp_free(&r);
-    return 0;
 }
 
 static int sla_policies(const cmd_opts_t *o)
@@ -294,36 +343,7 @@ static int sla_policies(const cmd_opts_t *o)
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/sla-policies%s%s", o->client ? "?client_id=" : "",
              o->client ? o->client : "");
-    fctl_resp_t r;
-    json_t *doc;
-    if (call(o, "GET", path, NULL, &r, &doc) != 0)
-        return 1;
-    if (o->json) {
-        print_json(doc);
-    } else {
-        size_t i;
-        json_t *p;
-        printf("%-13s %-38s %-26s %-26s %s\n", "category", "client", "first contact",
-               "resolution", "warn at");
-        json_array_foreach(json_object_get(doc, "items"), i, p)
-        {
-            char fc[80], rs[80];
-            snprintf(fc, sizeof(fc), "%lld min on %s",
-                     (long long)json_integer_value(
-                         json_object_get(p, "first_contact_target_minutes")),
-                     str(json_object_get(p, "first_contact_calendar")));
-            snprintf(rs, sizeof(rs), "%lld min on %s",
-                     (long long)json_integer_value(json_object_get(p, "resolution_target_minutes")),
-                     str(json_object_get(p, "resolution_calendar")));
-            const char *client = json_string_value(json_object_get(p, "client_id"));
-            printf("%-13s %-38s %-26s %-26s %.0f%%\n", str(json_object_get(p, "category")),
-                   client ? client : "(default)", fc, rs,
-                   100 * json_number_value(json_object_get(p, "warn_ratio")));
-        }
-    }
-    json_decref(doc);
-    fctl_resp_free(&r);
-    return 0;
+    return fctl__show(o, path, print_sla_policies, NULL);
 }
 
 /* --- calendars ------------------------------------------------------------------------------ */
@@ -340,10 +360,10 @@ static int calendars(const cmd_opts_t *o, const char *id)
         snprintf(path, sizeof(path), "/api/v1/calendars/%s", id);
     fctl_resp_t r;
     json_t *doc;
-    if (call(o, "GET", path, NULL, &r, &doc) != 0)
+    if (fctl__call(o, "GET", path, NULL, &r, &doc) != 0)
         return 1;
     if (o->json) {
-        print_json(doc);
+        fctl__print_json(doc);
     } else if (id == NULL) {
         size_t i;
         json_t *c;
@@ -354,14 +374,16 @@ static int calendars(const cmd_opts_t *o, const char *id)
             snprintf(years, sizeof(years), "%lld-%lld",
                      (long long)json_integer_value(json_object_get(c, "first_year")),
                      (long long)json_integer_value(json_object_get(c, "last_year")));
-            printf("%-16s %-8s %-20s %-11s %s\n", str(json_object_get(c, "id")),
-                   str(json_object_get(c, "mode")), str(json_object_get(c, "time_zone")), years,
-                   str(json_object_get(c, "name")));
+            printf("%-16s %-8s %-20s %-11s %s\n", fctl__str(json_object_get(c, "id")),
+                   fctl__str(json_object_get(c, "mode")),
+                   fctl__str(json_object_get(c, "time_zone")), years,
+                   fctl__str(json_object_get(c, "name")));
         }
     } else {
-        printf("%s: %s (%s, %s)\n", id, str(json_object_get(doc, "name")),
-               str(json_object_get(doc, "time_zone")), str(json_object_get(doc, "mode")));
-        printf("source: %s\n", str(json_object_get(doc, "source")));
+        printf("%s: %s (%s, %s)\n", id, fctl__str(json_object_get(doc, "name")),
+               fctl__str(json_object_get(doc, "time_zone")),
+               fctl__str(json_object_get(doc, "mode")));
+        printf("source: %s\n", fctl__str(json_object_get(doc, "source")));
         size_t i;
         json_t *h;
         printf("weekly hours:");
@@ -369,7 +391,7 @@ static int calendars(const cmd_opts_t *o, const char *id)
         {
             json_int_t d = json_integer_value(json_object_get(h, "weekday"));
             printf("%s %s %s-%s", i ? "," : "", d >= 1 && d <= 7 ? wd[d] : "?",
-                   str(json_object_get(h, "start")), str(json_object_get(h, "end")));
+                   fctl__str(json_object_get(h, "start")), fctl__str(json_object_get(h, "end")));
         }
         printf("\n");
         json_t *wt = json_object_get(doc, "working_time_hours");
@@ -380,7 +402,7 @@ static int calendars(const cmd_opts_t *o, const char *id)
             printf("%-11s %-8s %s\n", "date", "kind", "note");
             json_array_foreach(ex, i, h)
             {
-                const char *kind = str(json_object_get(h, "kind"));
+                const char *kind = fctl__str(json_object_get(h, "kind"));
                 char extra[64] = "";
                 if (strcmp(kind, "workday") == 0)
                     snprintf(extra, sizeof(extra), " (as %s)",
@@ -388,10 +410,10 @@ static int calendars(const cmd_opts_t *o, const char *id)
                 else if (strcmp(kind, "short") == 0)
                     snprintf(extra, sizeof(extra), " (-%lld min)",
                              (long long)json_integer_value(json_object_get(h, "shorten_min")));
-                printf("%-11s %-8s %s%s\n", str(json_object_get(h, "date")), kind,
-                       json_string_value(json_object_get(h, "note")) ? str(json_object_get(h,
-                                                                                 "note"))
-                                                                      : "",
+                printf("%-11s %-8s %s%s\n", fctl__str(json_object_get(h, "date")), kind,
+                       json_string_value(json_object_get(h, "note"))
+                           ? fctl__str(json_object_get(h, "note"))
+                           : "",
                        extra);
             }
         }
@@ -439,7 +461,7 @@ static int report(const cmd_opts_t *o, const char *kind)
     char path[256];
     snprintf(path, sizeof(path), "/api/v1/reports/monthly?month=%s&format=%s", o->month, format);
     fctl_resp_t r;
-    if (call(o, "GET", path, NULL, &r, NULL) != 0)
+    if (fctl__call(o, "GET", path, NULL, &r, NULL) != 0)
         return 1;
     int rc = write_out(o, &r);
     fctl_resp_free(&r);
@@ -484,8 +506,8 @@ static char *read_data(const char *data)
     json_error_t je;
     json_t *v = text ? json_loads(text, 0, &je) : NULL;
     if (text != NULL && v == NULL) {
-        fprintf(stderr, "fieldctl: --data is not JSON: %s (line %d, column %d)\n", je.text,
-                je.line, je.column);
+        fprintf(stderr, "fieldctl: --data is not JSON: %s (line %d, column %d)\n", je.text, je.line,
+                je.column);
         free(text);
         return NULL;
     }
@@ -503,19 +525,59 @@ static int raw_api(const cmd_opts_t *o, const char *method, const char *path)
     if (o->data != NULL && (body = read_data(o->data)) == NULL)
         return 1;
     fctl_resp_t r;
-    int rc = call(o, method, path, body, &r, NULL);
+    int rc = fctl__call(o, method, path, body, &r, NULL);
     free(body);
     if (rc != 0)
         return rc;
-    json_t *doc = o->json || strstr(r.content_type, "json") == NULL ? NULL
-                                                                    : json_loads(r.body, 0, NULL);
+    json_t *doc =
+        o->json || strstr(r.content_type, "json") == NULL ? NULL : json_loads(r.body, 0, NULL);
     if (doc != NULL)
-        print_json(doc);
+        fctl__print_json(doc);
     else
         rc = write_out(o, &r);
     json_decref(doc);
     fctl_resp_free(&r);
     return rc;
+}
+
+static void print_webhooks(const cmd_opts_t *o, json_t *doc, const void *arg)
+{
+    (void)o;
+    const char *id = arg;
+    size_t i;
+    json_t *w;
+    if (id == NULL)
+        printf("%-36s %-6s %-9s %-7s %-7s %s\n", "id", "active", "delivered", "pending", "gave up",
+               "url");
+    else
+        printf("%-8s %-12s %-9s %-8s %-6s %-23s %s\n", "id", "event", "status", "attempts", "last",
+               "created", "last error");
+    json_array_foreach(json_object_get(doc, "items"), i, w)
+    {
+        char a[64];
+        if (id == NULL) {
+            json_t *d = json_object_get(w, "deliveries");
+            printf("%-36s %-6s %-9lld %-7lld %-7lld %s\n", fctl__str(json_object_get(w, "id")),
+                   json_is_true(json_object_get(w, "active")) ? "yes" : "no",
+                   (long long)json_integer_value(json_object_get(d, "delivered")),
+                   (long long)json_integer_value(json_object_get(d, "pending")),
+                   (long long)json_integer_value(json_object_get(d, "gave_up")),
+                   fctl__str(json_object_get(w, "url")));
+        } else {
+            char last[16] = "-";
+            if (json_is_integer(json_object_get(w, "last_status")))
+                snprintf(last, sizeof(last), "%lld",
+                         (long long)json_integer_value(json_object_get(w, "last_status")));
+            printf("%-8lld %-12s %-9s %-8lld %-6s %-23s %s\n",
+                   (long long)json_integer_value(json_object_get(w, "id")),
+                   fctl__str(json_object_get(w, "event")), fctl__str(json_object_get(w, "status")),
+                   (long long)json_integer_value(json_object_get(w, "attempts")), last,
+                   fctl__ts(json_object_get(w, "created_at"), a, sizeof(a)),
+                   json_string_value(json_object_get(w, "last_error"))
+                       ? fctl__str(json_object_get(w, "last_error"))
+                       : "");
+        }
+    }
 }
 
 static int webhooks(const cmd_opts_t *o, const char *id)
@@ -526,56 +588,13 @@ static int webhooks(const cmd_opts_t *o, const char *id)
     else
         snprintf(path, sizeof(path), "/api/v1/webhooks/%s/deliveries?limit=%d", id,
                  o->limit ? o->limit : 20);
-    fctl_resp_t r;
-    json_t *doc;
-    if (call(o, "GET", path, NULL, &r, &doc) != 0)
-        return 1;
-    if (o->json) {
-        print_json(doc);
-    } else {
-        size_t i;
-        json_t *w;
-        if (id == NULL)
-            printf("%-36s %-6s %-9s %-7s %-7s %s\n", "id", "active", "delivered", "pending",
-                   "gave up", "url");
-        else
-            printf("%-8s %-12s %-9s %-8s %-6s %-22s %s\n", "id", "event", "status", "attempts",
-                   "last", "created", "last error");
-        json_array_foreach(json_object_get(doc, "items"), i, w)
-        {
-            char a[64];
-            if (id == NULL) {
-                json_t *d = json_object_get(w, "deliveries");
-                printf("%-36s %-6s %-9lld %-7lld %-7lld %s\n", str(json_object_get(w, "id")),
-                       json_is_true(json_object_get(w, "active")) ? "yes" : "no",
-                       (long long)json_integer_value(json_object_get(d, "delivered")),
-                       (long long)json_integer_value(json_object_get(d, "pending")),
-                       (long long)json_integer_value(json_object_get(d, "gave_up")),
-                       str(json_object_get(w, "url")));
-            } else {
-                char last[16] = "-";
-                if (json_is_integer(json_object_get(w, "last_status")))
-                    snprintf(last, sizeof(last), "%lld",
-                             (long long)json_integer_value(json_object_get(w, "last_status")));
-                printf("%-8lld %-12s %-9s %-8lld %-6s %-22s %s\n",
-                       (long long)json_integer_value(json_object_get(w, "id")),
-                       str(json_object_get(w, "event")), str(json_object_get(w, "status")),
-                       (long long)json_integer_value(json_object_get(w, "attempts")), last,
-                       ts(json_object_get(w, "created_at"), a, sizeof(a)),
-                       json_string_value(json_object_get(w, "last_error"))
-                           ? str(json_object_get(w, "last_error"))
-                           : "");
-            }
-        }
-    }
-    json_decref(doc);
-    fctl_resp_free(&r);
-    return 0;
+    return fctl__show(o, path, print_webhooks, id);
 }
 
 /* --- options and dispatch ------------------------------------------------------------------- */
 
-static const char *const api_commands[] = {"sla", "calendars", "report", "webhooks", "api", NULL};
+static const char *const api_commands[] = {"sla", "calendars", "report", "webhooks",
+                                           "api", "diag",      NULL};
 
 int fctl_is_api_command(const char *cmd)
 {
@@ -597,7 +616,16 @@ static void api_usage(void)
            "holidays\n"
            "  report monthly --month YYYY-MM [--format html|csv|json] [--output FILE]\n"
            "  webhooks [ID [--limit N]]     webhooks, or one webhook's recent deliveries\n"
-           "  api METHOD PATH [--data JSON|@FILE]   any API call; prints the answer\n\n"
+           "  api METHOD PATH [--data JSON|@FILE]   any API call; prints the answer\n"
+           "  diag start --job ID (--port DEV [--baud N] [--parity E] | --tcp HOST:PORT ...)\n"
+           "             [--units A-B] [--events N] [--no-frames] [--wait]\n"
+           "  diag stop|show|frames SESSION     stop a session; its units, findings, readings;"
+           " frames\n"
+           "  diag list [--site|--job|--ticket|--engineer ID] [--serial S] [--code C]\n"
+           "            [--status S] [--from T] [--to T] [--review none|approved|needs_rework]\n"
+           "  diag compare A B --serial S       what changed on one device between sessions\n"
+           "  diag review SESSION --verdict approved|needs_rework [--comment TEXT]\n"
+           "  diag checklist JOB                a commissioning job's checklist\n\n"
            "API options:\n"
            "  --api URL          fieldd's address (default $FIELDCTL_API or "
            "http://127.0.0.1:8080)\n"
@@ -628,103 +656,122 @@ static int load_token(fctl_api_t *a, const char *file)
 
 int fctl_api_main(int argc, char **argv)
 {
-    enum { O_API = 1000, O_TOKEN, O_TOKEN_FILE, O_TIMEOUT, O_JSON, O_MONTH, O_FORMAT, O_OUTPUT,
-           O_DATA, O_LIMIT, O_WITHIN, O_CATEGORY, O_CLIENT, O_YEAR, O_HELP };
-    static const struct option longopts[] = {
-        {"api", required_argument, NULL, O_API},
-        {"token", required_argument, NULL, O_TOKEN},
-        {"token-file", required_argument, NULL, O_TOKEN_FILE},
-        {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"json", no_argument, NULL, O_JSON},
-        {"month", required_argument, NULL, O_MONTH},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"output", required_argument, NULL, O_OUTPUT},
-        {"data", required_argument, NULL, O_DATA},
-        {"limit", required_argument, NULL, O_LIMIT},
-        {"within", required_argument, NULL, O_WITHIN},
-        {"category", required_argument, NULL, O_CATEGORY},
-        {"client", required_argument, NULL, O_CLIENT},
-        {"year", required_argument, NULL, O_YEAR},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
+    /* Options that take a string: long name -> where it goes. */
     cmd_opts_t o;
     memset(&o, 0, sizeof(o));
-    o.within = -1;
-    o.api.timeout_ms = 30000;
-    const char *base = getenv("FIELDCTL_API");
-    snprintf(o.api.base, sizeof(o.api.base), "%s",
-             base != NULL && *base != '\0' ? base : "http://127.0.0.1:8080");
-    const char *token = getenv("FIELDCTL_TOKEN");
     const char *token_file = getenv("FIELDCTL_TOKEN_FILE");
-    if (token != NULL)
-        snprintf(o.api.token, sizeof(o.api.token), "%s", token);
+    const char *api = NULL, *token = NULL;
+    struct {
+        const char *name;
+        const char **to;
+    } strs[] = {
+        {"api", &api},
+        {"token", &token},
+        {"token-file", &token_file},
+        {"month", &o.month},
+        {"format", &o.format},
+        {"output", &o.output},
+        {"data", &o.data},
+        {"category", &o.category},
+        {"client", &o.client},
+        {"job", &o.job},
+        {"port", &o.port},
+        {"parity", &o.parity},
+        {"units", &o.units},
+        {"site", &o.site},
+        {"ticket", &o.ticket},
+        {"engineer", &o.engineer},
+        {"serial", &o.serial},
+        {"code", &o.code},
+        {"status", &o.status},
+        {"from", &o.from},
+        {"to", &o.to},
+        {"review", &o.review},
+        {"verdict", &o.verdict},
+        {"comment", &o.comment},
+    };
+    /* Options that take a whole number: name -> where, and the largest value. */
+    long timeout = 30000;
+    long limit = 0, within = -1, year = 0, baud = 0, events = -1, dev_timeout = 0;
+    struct {
+        const char *name;
+        long *to;
+        long max;
+    } nums[] = {
+        {"timeout", &timeout, 3600000},
+        {"limit", &limit, 1000},
+        {"within", &within, 525600},
+        {"year", &year, 9999},
+        {"baud", &baud, 921600},
+        {"events", &events, 500},
+        {"device-timeout", &dev_timeout, 60000},
+    };
+    enum { O_STR = 1000, O_NUM = 2000, O_JSON = 3000, O_TCP, O_NO_FRAMES, O_WAIT, O_HELP };
+    const size_t nstrs = sizeof(strs) / sizeof(strs[0]), nnums = sizeof(nums) / sizeof(nums[0]);
+    struct option longopts[sizeof(strs) / sizeof(strs[0]) + sizeof(nums) / sizeof(nums[0]) + 6];
+    size_t k = 0;
+    for (size_t i = 0; i < nstrs; i++)
+        longopts[k++] = (struct option){strs[i].name, required_argument, NULL, O_STR + (int)i};
+    for (size_t i = 0; i < nnums; i++)
+        longopts[k++] = (struct option){nums[i].name, required_argument, NULL, O_NUM + (int)i};
+    longopts[k++] = (struct option){"json", no_argument, NULL, O_JSON};
+    longopts[k++] = (struct option){"tcp", required_argument, NULL, O_TCP};
+    longopts[k++] = (struct option){"no-frames", no_argument, NULL, O_NO_FRAMES};
+    longopts[k++] = (struct option){"wait", no_argument, NULL, O_WAIT};
+    longopts[k++] = (struct option){"help", no_argument, NULL, O_HELP};
+    longopts[k] = (struct option){NULL, 0, NULL, 0};
 
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        char *end;
-        long v;
-        switch (c) {
-        case O_API:
-            snprintf(o.api.base, sizeof(o.api.base), "%s", optarg);
-            break;
-        case O_TOKEN:
-            snprintf(o.api.token, sizeof(o.api.token), "%s", optarg);
-            token_file = NULL;
-            break;
-        case O_TOKEN_FILE:
-            token_file = optarg;
-            break;
-        case O_TIMEOUT:
-        case O_LIMIT:
-        case O_WITHIN:
-        case O_YEAR:
+        if (c >= O_STR && c < O_STR + (int)nstrs) {
+            *strs[c - O_STR].to = optarg;
+        } else if (c >= O_NUM && c < O_NUM + (int)nnums) {
+            char *end;
             errno = 0;
-            v = strtol(optarg, &end, 10);
-            if (errno != 0 || *end != '\0' || v < 0 || v > 100000000) {
-                fprintf(stderr, "fieldctl: --%s must be a whole number, not \"%s\"\n",
-                        longopts[c - O_API].name, optarg);
+            long v = strtol(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || v < 0 || v > nums[c - O_NUM].max) {
+                fprintf(stderr, "fieldctl: --%s must be a whole number from 0 to %ld, not \"%s\"\n",
+                        nums[c - O_NUM].name, nums[c - O_NUM].max, optarg);
                 return 2;
             }
-            if (c == O_TIMEOUT)
-                o.api.timeout_ms = (uint64_t)(v > 0 ? v : 1);
-            else if (c == O_LIMIT)
-                o.limit = (int)v;
-            else if (c == O_WITHIN)
-                o.within = (int)v;
-            else
-                o.year = (int)v;
-            break;
-        case O_JSON:
+            *nums[c - O_NUM].to = v;
+        } else if (c == O_JSON) {
             o.json = 1;
-            break;
-        case O_MONTH:
-            o.month = optarg;
-            break;
-        case O_FORMAT:
-            o.format = optarg;
-            break;
-        case O_OUTPUT:
-            o.output = optarg;
-            break;
-        case O_DATA:
-            o.data = optarg;
-            break;
-        case O_CATEGORY:
-            o.category = optarg;
-            break;
-        case O_CLIENT:
-            o.client = optarg;
-            break;
-        case O_HELP:
+        } else if (c == O_TCP) {
+            if (o.ntcp == FCTL_MAX_TCP) {
+                fprintf(stderr, "fieldctl: at most %d --tcp endpoints\n", FCTL_MAX_TCP);
+                return 2;
+            }
+            o.tcp[o.ntcp++] = optarg;
+        } else if (c == O_NO_FRAMES) {
+            o.no_frames = 1;
+        } else if (c == O_WAIT) {
+            o.wait = 1;
+        } else if (c == O_HELP) {
             api_usage();
             return 0;
-        default:
-            fprintf(stderr, "fieldctl: see fieldctl %s --help\n", argv[1]);
+        } else {
+            fprintf(stderr, "fieldctl: see fieldctl sla --help\n");
             return 2;
         }
     }
+    o.api.timeout_ms = (uint64_t)(timeout > 0 ? timeout : 1);
+    o.limit = (int)limit;
+    o.within = (int)within;
+    o.year = (int)year;
+    o.baud = (int)baud;
+    o.events = (int)events;
+    o.timeout_ms_dev = (int)dev_timeout;
+    const char *base = api != NULL ? api : getenv("FIELDCTL_API");
+    snprintf(o.api.base, sizeof(o.api.base), "%s",
+             base != NULL && *base != '\0' ? base : "http://127.0.0.1:8080");
+    if (token == NULL)
+        token = getenv("FIELDCTL_TOKEN");
+    else
+        token_file = NULL; /* --token wins over a token file from the environment */
+    if (token != NULL)
+        snprintf(o.api.token, sizeof(o.api.token), "%s", token);
     size_t len = strlen(o.api.base);
     while (len > 0 && o.api.base[len - 1] == '/')
         o.api.base[--len] = '\0';
@@ -758,6 +805,8 @@ int fctl_api_main(int argc, char **argv)
     } else if (strcmp(cmd, "api") == 0) {
         if (nargs == 3)
             return raw_api(&o, args[1], args[2]);
+    } else if (strcmp(cmd, "diag") == 0) {
+        return fctl__diag(&o, nargs, args);
     }
     fprintf(stderr, "fieldctl: wrong use of \"%s\"\n\n", cmd);
     api_usage();

@@ -12,14 +12,14 @@
 #include <stdint.h>
 
 typedef struct {
-    char base[512];   /* "http://127.0.0.1:8080", no trailing slash */
-    char token[256];  /* "" when none */
+    char base[512];  /* "http://127.0.0.1:8080", no trailing slash */
+    char token[256]; /* "" when none */
     uint64_t timeout_ms;
 } fctl_api_t;
 
 typedef struct {
-    int status;        /* HTTP status */
-    char *body;        /* NUL-terminated, owned: fctl_resp_free */
+    int status; /* HTTP status */
+    char *body; /* NUL-terminated, owned: fctl_resp_free */
     size_t len;
     char content_type[128];
 } fctl_resp_t;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Business calendars and working-time arithmetic (issue 5, part 1): acs_work_add and
+"""Business calendars and working-time arithmetic: acs_work_add and
 acs_work_between against cases computed by hand and written as literals (nights, weekends,
 lunch breaks, Russian holidays, transferred and shortened days, month and year ends, DST days
 on a Berlin test calendar), the covered-years and unknown-calendar errors, SLA policies,

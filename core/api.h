@@ -97,6 +97,15 @@ void api_diag_shutdown(server_t *srv);
 void api_metrics_register(server_t *srv);
 void api_feedback_register(server_t *srv);
 void api_webhooks_register(server_t *srv);
+/* Dispatch (api_dispatch.c, api_engineers.c, api_projects.c; docs/dispatch.md). */
+void api_dispatch_register(server_t *srv);
+void api_engineers_register(server_t *srv);
+void api_projects_register(server_t *srv);
+/* SIGTERM: answer the plans still running on worker threads with 503 (their result is
+ * dropped when the worker ends). */
+void api_dispatch_shutdown(server_t *srv);
+/* POST /api/v1/jobs/{id}/assign: the assignment checked by the planner (api_dispatch.c). */
+void api_dispatch_assign(api_req_t *r);
 
 /* --- replies (each sends exactly once; later calls are ignored) ------------------------ */
 

@@ -37,13 +37,6 @@ static const jv_field_t job_fields[] = {
 };
 #define NFIELDS (sizeof(job_fields) / sizeof(job_fields[0]))
 
-static const jv_field_t assign_fields[] = {
-    {"engineer_id", JV_UUID, JV_REQUIRED, NULL, 0, 0},
-    {"planned_start", JV_TIMESTAMP, JV_REQUIRED, NULL, 0, 0},
-    {"planned_end", JV_TIMESTAMP, JV_REQUIRED, NULL, 0, 0},
-    {"note", JV_STRING, JV_NULLABLE, NULL, 0, 5000},
-};
-
 static const jv_field_t note_fields[] = {
     {"note", JV_STRING, JV_NULLABLE, NULL, 0, 5000},
 };
@@ -89,35 +82,6 @@ static const char sql_get[] =
     "   'outcome', (SELECT to_jsonb(o) FROM outcome o WHERE o.job_id = x.id)))::text,"
     "  ($2::text <> 'engineer' OR x.engineer_id IS NOT DISTINCT FROM $3::uuid)"
     " FROM job x WHERE x.id = $1::uuid";
-
-/* $1 id, $2 engineer, $3 start, $4 end, $5 sources, $6 actor, $7 note */
-static const char sql_assign[] =
-    "WITH cur AS (SELECT x.id, x.status, x.engineer_id FROM job x WHERE x.id = $1::uuid"
-    "             FOR UPDATE),"
-    " chk AS (SELECT CASE"
-    "     WHEN cur.status <> ALL ($5::text[]) THEN 'conflict'"
-    "     WHEN NOT EXISTS (SELECT 1 FROM app_user u WHERE u.id = $2::uuid AND u.active"
-    "                      AND u.role IN ('engineer', 'senior')) THEN 'no_engineer'"
-    "     WHEN $4::timestamptz <= $3::timestamptz THEN 'bad_window' END AS problem,"
-    "   cur.status, cur.engineer_id FROM cur),"
-    " ended AS (UPDATE job_assignment a SET ended_at = now() FROM chk"
-    "           WHERE chk.problem IS NULL AND a.job_id = $1::uuid AND a.ended_at IS NULL"
-    "           RETURNING a.id),"
-    " asg AS (INSERT INTO job_assignment (job_id, engineer_id, planned_start, planned_end,"
-    "                                     assigned_by)"
-    "         SELECT $1::uuid, $2::uuid, $3::timestamptz, $4::timestamptz, $6::uuid FROM chk"
-    "         WHERE chk.problem IS NULL AND (SELECT count(*) FROM ended) >= 0 RETURNING *),"
-    " upd AS (UPDATE job x SET status = 'assigned', engineer_id = asg.engineer_id,"
-    "           planned_start = asg.planned_start, planned_end = asg.planned_end"
-    "         FROM asg WHERE x.id = asg.job_id RETURNING x.*),"
-    " ev AS (INSERT INTO job_event (job_id, kind, from_status, to_status, actor_id, note, data)"
-    "        SELECT upd.id, 'assign', chk.status, upd.status, $6::uuid, $7,"
-    "               jsonb_build_object('engineer_id', upd.engineer_id, 'planned_start',"
-    "                 upd.planned_start, 'planned_end', upd.planned_end,"
-    "                 'previous_engineer_id', chk.engineer_id)"
-    "        FROM upd, chk)"
-    " SELECT 'ok', row_to_json(upd)::text FROM upd"
-    " UNION ALL SELECT chk.problem, chk.status FROM chk WHERE chk.problem IS NOT NULL";
 
 /* $1 id, $2 target, $3 action, $4 sources, $5 note, $6 role, $7 actor */
 static const char sql_transition[] =
@@ -304,30 +268,6 @@ static void reply_change(api_req_t *r, int err, PGresult *res, const char *actio
     }
 }
 
-static void on_assign(api_req_t *r, int err, PGresult *res)
-{
-    reply_change(r, err, res, "assign");
-}
-
-static void assign(api_req_t *r)
-{
-    if (api_path_uuid(r, 0, "job") != 0 ||
-        api_body_check(r, assign_fields, sizeof(assign_fields) / sizeof(assign_fields[0]),
-                       JV_CREATE, 0) != 0)
-        return;
-    char src[160];
-    job_action_sources_literal(JOB_ACT_ASSIGN, src, sizeof(src));
-    const json_t *note = json_object_get(r->body, "note");
-    const char *params[] = {r->path[0],
-                            json_string_value(json_object_get(r->body, "engineer_id")),
-                            json_string_value(json_object_get(r->body, "planned_start")),
-                            json_string_value(json_object_get(r->body, "planned_end")),
-                            src,
-                            r->user.id,
-                            json_is_string(note) ? json_string_value(note) : NULL};
-    api_query(r, sql_assign, 7, params, on_assign);
-}
-
 static void on_transition(api_req_t *r, int err, PGresult *res)
 {
     reply_change(r, err, res, r->path[1]);
@@ -493,8 +433,9 @@ void api_jobs_register(server_t *srv)
          &res},
         {"GET", "/api/v1/jobs", ROLE_ANY, list, "jobs.list", NULL},
         {"GET", "/api/v1/jobs/{}", ROLE_ANY, get, "jobs.get", NULL},
-        {"POST", "/api/v1/jobs/{}/assign", ROLE_ADMIN | ROLE_DISPATCHER, assign, "jobs.assign",
-         NULL},
+        /* checked by the planner, with override and history (api_dispatch.c) */
+        {"POST", "/api/v1/jobs/{}/assign", ROLE_ADMIN | ROLE_DISPATCHER, api_dispatch_assign,
+         "jobs.assign", NULL},
         {"POST", "/api/v1/jobs/{}/outcome",
          ROLE_ADMIN | ROLE_DISPATCHER | ROLE_SENIOR | ROLE_ENGINEER, outcome, "jobs.outcome", NULL},
         {"POST", "/api/v1/jobs/{}/{}", ROLE_ADMIN | ROLE_DISPATCHER | ROLE_ENGINEER, transition,

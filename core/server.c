@@ -203,6 +203,7 @@ static void on_signal(uv_signal_t *s, int signum)
     srv->shutting_down = 1;
     log_info("signal %d: refusing new connections, draining %u requests", signum, srv->inflight);
     api_diag_shutdown(srv);
+    api_dispatch_shutdown(srv);
     sla_timer_close(srv->sla);
     srv->sla = NULL;
     sse_hub_close(srv->sse);
@@ -275,6 +276,9 @@ static void register_routes(server_t *srv)
     api_metrics_register(srv);
     api_feedback_register(srv);
     api_webhooks_register(srv);
+    api_dispatch_register(srv);
+    api_engineers_register(srv);
+    api_projects_register(srv);
 }
 
 int server_main(int argc, char **argv)

@@ -1362,3 +1362,52 @@ $check$;
 INSERT INTO ticket_sla SELECT (acs_sla_replay(t.id)).* FROM ticket t;
 UPDATE ticket t SET first_contact_due = s.fc_due, resolution_due = s.res_due
   FROM ticket_sla s WHERE s.ticket_id = t.id;
+
+------------------------------------------------------------------------------------------
+-- Dispatch (0011_dispatch.sql, docs/dispatch.md): the demo engineers' home bases near their
+-- region's town, weekday shifts (09:00-18:00, every third engineer 08:00-17:00), the Moscow
+-- centre served by everyone, one week of leave, and the planned dates of the projects'
+-- stages (the project's planned period in four equal parts), so that suggestions, the day
+-- plan and the at-risk list have something to work with.
+
+UPDATE app_user u
+   SET home_latitude = round((h.lat + (abs(hashtext(u.id::text)) % 100 - 50) / 2000.0)::numeric, 5),
+       home_longitude = round((h.lon + (abs(hashtext(u.name)) % 100 - 50) / 1200.0)::numeric, 5),
+       home_address = h.address,
+       served_regions = ARRAY['centre']
+  FROM demo_user d,
+       (VALUES (NULL, 55.7558, 37.6173, 'Depot, Moscow'),
+               ('north', 55.8887, 37.4303, 'Depot, Khimki'),
+               ('east', 55.7963, 37.9382, 'Depot, Balashikha'),
+               ('south', 55.4312, 37.5446, 'Depot, Podolsk'),
+               ('west', 55.6780, 37.2777, 'Depot, Odintsovo')) AS h(region, lat, lon, address)
+ WHERE d.id = u.id AND d.role IN ('engineer', 'senior')
+   AND h.region IS NOT DISTINCT FROM
+       CASE WHEN d.region IN ('north', 'east', 'south', 'west') THEN d.region END;
+
+INSERT INTO engineer_shift (engineer_id, iso_weekday, start_time, end_time)
+SELECT d.id, wd, CASE WHEN n % 3 = 0 THEN time '08:00' ELSE time '09:00' END,
+       CASE WHEN n % 3 = 0 THEN time '17:00' ELSE time '18:00' END
+  FROM (SELECT d.*, row_number() OVER (ORDER BY d.name) AS n FROM demo_user d
+         WHERE d.role IN ('engineer', 'senior')) d
+ CROSS JOIN generate_series(1, 5) wd;
+
+INSERT INTO engineer_absence (engineer_id, kind, starts_at, ends_at, note)
+SELECT d.id, 'leave',
+       (date_trunc('week', pg_temp.demo_now() AT TIME ZONE 'Europe/Moscow') + interval '9 days')
+           AT TIME ZONE 'Europe/Moscow',
+       (date_trunc('week', pg_temp.demo_now() AT TIME ZONE 'Europe/Moscow') + interval '12 days')
+           AT TIME ZONE 'Europe/Moscow',
+       'annual leave'
+  FROM demo_user d WHERE d.role = 'engineer' ORDER BY d.name LIMIT 1;
+
+UPDATE project_stage ps
+   SET planned_start = p.planned_start + ((p.planned_end - p.planned_start) * (ps.seq - 1)) / 4,
+       planned_end = p.planned_start + ((p.planned_end - p.planned_start) * ps.seq) / 4
+  FROM project p
+ WHERE p.id = ps.project_id AND p.planned_start IS NOT NULL AND p.planned_end IS NOT NULL;
+
+UPDATE job SET project_stage = CASE kind WHEN 'installation' THEN 'installation'
+                                         WHEN 'commissioning' THEN 'commissioning'
+                                         ELSE 'survey' END
+ WHERE project_id IS NOT NULL;

@@ -115,6 +115,8 @@ export function showProblem(box, err) {
 const NAV = [
     { href: '/ui/jobs.html', text: 'Jobs', mine: 'My jobs', roles: null },
     { href: '/ui/review.html', text: 'Review', roles: ['senior', 'admin', 'head', 'dispatcher'] },
+    { href: '/ui/board.html', text: 'Board', roles: ['dispatcher', 'admin', 'head', 'senior'] },
+    { href: '/ui/myday.html', text: 'My day', roles: ['engineer', 'senior'] },
 ];
 
 // Draw the top bar for user into <header class="top">; returns user.

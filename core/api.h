@@ -104,6 +104,10 @@ void api_projects_register(server_t *srv);
 /* SIGTERM: answer the plans still running on worker threads with 503 (their result is
  * dropped when the worker ends). */
 void api_dispatch_shutdown(server_t *srv);
+/* Firmware images, updates and the fleet (api_firmware.c; docs/firmware.md). */
+void api_firmware_register(server_t *srv);
+/* SIGTERM: stop the update progress timer; running updates end and are stored. */
+void api_firmware_shutdown(server_t *srv);
 /* POST /api/v1/jobs/{id}/assign: the assignment checked by the planner (api_dispatch.c). */
 void api_dispatch_assign(api_req_t *r);
 

@@ -918,6 +918,8 @@ static void on_action_info(api_req_t *r, int err, PGresult *res)
         if (rc == ACS_ENOTFOUND || rc == ACS_EINVAL)
             api_problem(r, 400, "validation", rc == ACS_EINVAL ? "reason" : "action", NULL, "%s",
                         msg);
+        else if (rc == ACS_ECONFLICT)
+            api_problem(r, 409, "conflict", NULL, NULL, "%s", msg);
         else
             api_problem(r, 503, "unavailable", NULL, NULL, "%s", msg);
         free(c);

@@ -39,6 +39,7 @@
  * the end statement), so a session makes about one round trip per unit.
  */
 #include "diag.h"
+#include "fwupdate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1097,6 +1098,20 @@ int diag_start(const char *session_id, const char *job_id, const diag_settings_t
                       set->tcp ? "an endpoint of the session" : set->port, user);
         return ACS_ECONFLICT;
     }
+    const char *upd = NULL;
+    if (set->tcp) {
+        for (size_t i = 0; i < set->nendpoints && upd == NULL; i++)
+            upd = fwupdate_bus_user(set->endpoints[i]);
+    } else {
+        upd = fwupdate_bus_user(set->port);
+    }
+    if (upd != NULL) {
+        errbuf_printf(err, errlen,
+                      "%s is in use by firmware update %s (one master per line: wait for it to "
+                      "end, GET /api/v1/firmware/updates/%s)",
+                      set->tcp ? "an endpoint of the session" : set->port, upd, upd);
+        return ACS_ECONFLICT;
+    }
     diag_session_t *s = calloc(1, sizeof(*s));
     if (s == NULL)
         goto nomem;
@@ -1326,6 +1341,16 @@ int diag_action(const char *session_id, const diag_settings_t *set, const char *
             errbuf_printf(err, errlen, "bus %s is not the session's port %s", bus, set->port);
             free(w);
             return ACS_ENOTFOUND;
+        }
+        /* A firmware update holds the line: a second master would garble its transfer. */
+        const char *upd = fwupdate_bus_user(bus);
+        if (upd != NULL) {
+            errbuf_printf(err, errlen,
+                          "%s is in use by firmware update %s (one master per line: wait for it "
+                          "to end)",
+                          bus, upd);
+            free(w);
+            return ACS_ECONFLICT;
         }
         int rc = bus_setup(&tmp, set, bus, err, errlen);
         if (rc != 0) {

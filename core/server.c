@@ -204,6 +204,7 @@ static void on_signal(uv_signal_t *s, int signum)
     log_info("signal %d: refusing new connections, draining %u requests", signum, srv->inflight);
     api_diag_shutdown(srv);
     api_dispatch_shutdown(srv);
+    api_firmware_shutdown(srv);
     sla_timer_close(srv->sla);
     srv->sla = NULL;
     sse_hub_close(srv->sse);
@@ -279,6 +280,7 @@ static void register_routes(server_t *srv)
     api_dispatch_register(srv);
     api_engineers_register(srv);
     api_projects_register(srv);
+    api_firmware_register(srv);
 }
 
 int server_main(int argc, char **argv)

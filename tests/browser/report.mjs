@@ -11,7 +11,9 @@ import { check, run, signIn } from './lib.mjs';
 
 run('report', async ({ cfg, newPage, log }) => {
     const page = await newPage();
-    await signIn(page, cfg.base, cfg.head);
+    // Straight to a page that stays put: /ui/ itself redirects, which would race the goto below.
+    await signIn(page, cfg.base, cfg.head, '/ui/jobs.html');
+    await page.waitForLoadState('load');
     const url = `${cfg.base}/api/v1/reports/monthly?month=${cfg.month}&format=html`;
     const [resp] = await Promise.all([
         page.waitForResponse(r => r.url() === url, { timeout: 30000 }),

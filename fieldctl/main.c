@@ -84,6 +84,7 @@ static void usage(const char *cmd)
                "  sla       a ticket's SLA state, the at-risk list, the SLA policies\n"
                "  calendars business calendars with their hours and holidays\n"
                "  report    the monthly report (HTML, CSV or JSON)\n"
+               "  metrics   service metrics for a month or a period, by category, client, ...\n"
                "  webhooks  webhooks and their deliveries\n"
                "  api       any API call\n\n"
                "`fieldctl COMMAND --help` describes each.\n");

@@ -447,6 +447,126 @@ static int write_out(const cmd_opts_t *o, const fctl_resp_t *r)
     return 0;
 }
 
+/* A percentage, or "-" when the figure has no base (null). */
+static const char *pct(const json_t *v, char *buf, size_t len)
+{
+    if (!json_is_number(v))
+        return "-";
+    snprintf(buf, len, "%.1f%%", json_number_value(v));
+    return buf;
+}
+
+/* Whole seconds from a JSON number that may carry a fraction. */
+static json_t *secs(const json_t *v)
+{
+    return json_is_number(v) ? json_integer((json_int_t)json_number_value(v)) : json_null();
+}
+
+/* One clock's compliance and times: "87.5% met, 3 breached; median 2 h 05 min, ...". */
+static void print_compliance(const char *label, const json_t *c)
+{
+    char a[32], b[32], d[32], e[32];
+    json_t *med = secs(json_object_get(c, "median_seconds"));
+    json_t *p90 = secs(json_object_get(c, "p90_seconds"));
+    json_t *max = secs(json_object_get(c, "max_seconds"));
+    printf("%-15s %s met, %lld breached, %lld pending; median %s, p90 %s, max %s\n", label,
+           pct(json_object_get(c, "met_pct"), a, sizeof(a)),
+           (long long)json_integer_value(json_object_get(c, "breached")),
+           (long long)json_integer_value(json_object_get(c, "pending")),
+           fctl__dur(med, b, sizeof(b)), fctl__dur(p90, d, sizeof(d)),
+           fctl__dur(max, e, sizeof(e)));
+    json_decref(med);
+    json_decref(p90);
+    json_decref(max);
+}
+
+static void print_metrics(const cmd_opts_t *o, json_t *doc, const void *arg)
+{
+    (void)o;
+    (void)arg;
+    const json_t *t = json_object_get(doc, "totals");
+    char a[32], b[32], c[32], d[32], f[32];
+    printf("period %s .. %s\n", fctl__str(json_object_get(doc, "from")),
+           fctl__str(json_object_get(doc, "to")));
+    printf("%-15s %lld opened, %lld resolved, %lld open at the end\n", "tickets",
+           (long long)json_integer_value(json_object_get(t, "opened")),
+           (long long)json_integer_value(json_object_get(t, "resolved")),
+           (long long)json_integer_value(json_object_get(t, "backlog_at_end")));
+    print_compliance("first contact", json_object_get(t, "first_contact"));
+    print_compliance("resolution", json_object_get(t, "resolution"));
+    const json_t *ftf = json_object_get(t, "first_time_fix");
+    printf("%-15s repeats %s, reopens %s, first-time fix %s of %lld visited\n", "quality",
+           pct(json_object_get(json_object_get(t, "repeats"), "rate_pct"), a, sizeof(a)),
+           pct(json_object_get(json_object_get(t, "reopens"), "rate_pct"), b, sizeof(b)),
+           pct(json_object_get(ftf, "rate_pct"), c, sizeof(c)),
+           (long long)json_integer_value(json_object_get(ftf, "tickets_with_visits")));
+    const json_t *cs = json_object_get(t, "csat"), *np = json_object_get(t, "nps");
+    json_t *avg = json_object_get(cs, "average"), *score = json_object_get(np, "score");
+    if (json_is_number(avg))
+        snprintf(d, sizeof(d), "%.2f", json_number_value(avg));
+    else
+        snprintf(d, sizeof(d), "-");
+    if (json_is_number(score))
+        snprintf(f, sizeof(f), "%+.1f", json_number_value(score));
+    else
+        snprintf(f, sizeof(f), "-");
+    printf("%-15s CSAT %s (%lld answers, response rate %s), NPS %s (%lld answers)\n",
+           "satisfaction", d, (long long)json_integer_value(json_object_get(cs, "answers")),
+           pct(json_object_get(cs, "response_rate_pct"), a, sizeof(a)), f,
+           (long long)json_integer_value(json_object_get(np, "answers")));
+    const json_t *vi = json_object_get(t, "visits"), *pr = json_object_get(t, "projects");
+    printf("%-15s %lld visits, %lld min on site; projects %lld started, %lld finished, "
+           "%lld late\n",
+           "work", (long long)json_integer_value(json_object_get(vi, "count")),
+           (long long)json_integer_value(json_object_get(vi, "minutes_on_site")),
+           (long long)json_integer_value(json_object_get(pr, "started")),
+           (long long)json_integer_value(json_object_get(pr, "finished")),
+           (long long)json_integer_value(json_object_get(pr, "late")));
+    const json_t *groups = json_object_get(doc, "groups");
+    if (json_array_size(groups) == 0)
+        return;
+    printf("\n%-32s %7s %8s %9s %9s %9s %6s %6s\n", fctl__str(json_object_get(doc, "by")), "opened",
+           "resolved", "contact", "resol.", "res. p90", "CSAT", "NPS");
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g)
+    {
+        const json_t *rs = json_object_get(g, "resolution");
+        json_t *p90 = secs(json_object_get(rs, "p90_seconds"));
+        json_t *ga = json_object_get(json_object_get(g, "csat"), "average");
+        json_t *gs = json_object_get(json_object_get(g, "nps"), "score");
+        char cs_txt[16] = "-", np_txt[16] = "-";
+        if (json_is_number(ga))
+            snprintf(cs_txt, sizeof(cs_txt), "%.2f", json_number_value(ga));
+        if (json_is_number(gs))
+            snprintf(np_txt, sizeof(np_txt), "%+.0f", json_number_value(gs));
+        printf("%-32.32s %7lld %8lld %9s %9s %9s %6s %6s\n", fctl__str(json_object_get(g, "label")),
+               (long long)json_integer_value(json_object_get(g, "opened")),
+               (long long)json_integer_value(json_object_get(g, "resolved")),
+               pct(json_object_get(json_object_get(g, "first_contact"), "met_pct"), a, sizeof(a)),
+               pct(json_object_get(rs, "met_pct"), b, sizeof(b)), fctl__dur(p90, c, sizeof(c)),
+               cs_txt, np_txt);
+        json_decref(p90);
+    }
+}
+
+static int metrics(const cmd_opts_t *o)
+{
+    if ((o->month == NULL) == (o->from == NULL && o->to == NULL)) {
+        fprintf(stderr, "fieldctl: metrics needs --month YYYY-MM, or --from and --to\n");
+        return 2;
+    }
+    char path[512] = "/api/v1/metrics";
+    if (fctl__query_add(path, sizeof(path), "month", o->month) != 0 ||
+        fctl__query_add(path, sizeof(path), "from", o->from) != 0 ||
+        fctl__query_add(path, sizeof(path), "to", o->to) != 0 ||
+        fctl__query_add(path, sizeof(path), "by", o->by) != 0) {
+        fprintf(stderr, "fieldctl: the query is too long\n");
+        return 2;
+    }
+    return fctl__show(o, path, print_metrics, NULL);
+}
+
 static int report(const cmd_opts_t *o, const char *kind)
 {
     if (strcmp(kind, "monthly") != 0) {
@@ -593,8 +713,8 @@ static int webhooks(const cmd_opts_t *o, const char *id)
 
 /* --- options and dispatch ------------------------------------------------------------------- */
 
-static const char *const api_commands[] = {"sla", "calendars", "report", "webhooks",
-                                           "api", "diag",      NULL};
+static const char *const api_commands[] = {"sla",      "calendars", "report", "metrics",
+                                           "webhooks", "api",       "diag",   NULL};
 
 int fctl_is_api_command(const char *cmd)
 {
@@ -615,6 +735,9 @@ static void api_usage(void)
            "  calendars [ID [--year YYYY]]  business calendars; one with its hours and "
            "holidays\n"
            "  report monthly --month YYYY-MM [--format html|csv|json] [--output FILE]\n"
+           "  metrics (--month YYYY-MM | --from DATE --to DATE) [--by category|client|site_kind|"
+           "engineer]\n"
+           "                                SLA compliance, times, repeats, CSAT/NPS, volume\n"
            "  webhooks [ID [--limit N]]     webhooks, or one webhook's recent deliveries\n"
            "  api METHOD PATH [--data JSON|@FILE]   any API call; prints the answer\n"
            "  diag start --job ID (--port DEV [--baud N] [--parity E] | --tcp HOST:PORT ...)\n"
@@ -689,6 +812,7 @@ int fctl_api_main(int argc, char **argv)
         {"review", &o.review},
         {"verdict", &o.verdict},
         {"comment", &o.comment},
+        {"by", &o.by},
     };
     /* Options that take a whole number: name -> where, and the largest value. */
     long timeout = 30000;
@@ -807,6 +931,9 @@ int fctl_api_main(int argc, char **argv)
             return raw_api(&o, args[1], args[2]);
     } else if (strcmp(cmd, "diag") == 0) {
         return fctl__diag(&o, nargs, args);
+    } else if (strcmp(cmd, "metrics") == 0) {
+        if (nargs == 1)
+            return metrics(&o);
     }
     fprintf(stderr, "fieldctl: wrong use of \"%s\"\n\n", cmd);
     api_usage();

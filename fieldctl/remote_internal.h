@@ -21,7 +21,7 @@ typedef struct {
     int limit, within, year;
     /* diag */
     const char *job, *port, *parity, *units, *site, *ticket, *engineer, *serial, *code, *status,
-        *from, *to, *review, *verdict, *comment;
+        *from, *to, *review, *verdict, *comment, *by;
     const char *tcp[FCTL_MAX_TCP];
     int ntcp;
     int baud, events, no_frames, wait, timeout_ms_dev;

@@ -116,6 +116,39 @@ class FieldctlApiTest(harness.FielddTestCase):
         p = self.fieldctl("api", "GET", "/api/v1/tickets/%s" % harness.new_id(), check=1)
         self.assertIn("no ticket with id", p.stderr)
 
+    def test_metrics_and_report(self):
+        client, site = self.place
+        self.make_ticket(client["id"], site["id"], category="emergency")
+        self.make_ticket(client["id"], site["id"], category="consultation")
+        month = self.db.value("SELECT to_char(now() AT TIME ZONE acs_report_tz(), 'YYYY-MM');")
+        api = self.expect(self.get("/api/v1/metrics?month=%s&by=category" % month, "head"), 200)
+        p = self.fieldctl("metrics", "--month", month, "--by", "category", who="head", check=0)
+        t = api["totals"]
+        self.assertIn("%d opened, %d resolved, %d open at the end" % (
+            t["opened"], t["resolved"], t["backlog_at_end"]), p.stdout)
+        for g in api["groups"]:
+            self.assertRegex(p.stdout, r"(?m)^%s\s+%d\s+%d " % (g["label"], g["opened"],
+                                                                 g["resolved"]))
+        j = json.loads(self.fieldctl("metrics", "--month", month, "--json", who="head",
+                                     check=0).stdout)
+        self.assertEqual(j["totals"]["opened"], t["opened"])
+        p = self.fieldctl("metrics", "--from", "2026-02-01", "--to", "2026-01-01", who="head",
+                          check=1)
+        self.assertIn("HTTP 400", p.stderr)
+        self.fieldctl("metrics", who="head", check=2)
+        # the report as CSV into a file: a header and one row per ticket opened in the month
+        out = os.path.join(self.workdir, "report.csv")
+        p = self.fieldctl("report", "monthly", "--month", month, "--format", "csv", "--output",
+                          out, who="head", check=0)
+        with open(out) as f:
+            rows = f.read().splitlines()
+        self.assertTrue(rows[0].startswith("number,"), rows[0])
+        self.assertEqual(len(rows) - 1, t["opened"])
+        p = self.fieldctl("report", "monthly", "--month", month, who="head", check=0)
+        self.assertIn("<svg", p.stdout)
+        p = self.fieldctl("report", "monthly", "--month", month, who="dispatcher", check=1)
+        self.assertIn("HTTP 403", p.stderr)
+
     def test_failures_are_named(self):
         p = self.fieldctl("sla", "at-risk", who=None, check=1)
         self.assertIn("HTTP 401", p.stderr)

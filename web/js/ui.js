@@ -117,6 +117,7 @@ const NAV = [
     { href: '/ui/review.html', text: 'Review', roles: ['senior', 'admin', 'head', 'dispatcher'] },
     { href: '/ui/board.html', text: 'Board', roles: ['dispatcher', 'admin', 'head', 'senior'] },
     { href: '/ui/myday.html', text: 'My day', roles: ['engineer', 'senior'] },
+    { href: '/ui/metrics.html', text: 'Metrics', roles: ['head', 'admin', 'dispatcher'] },
 ];
 
 // Draw the top bar for user into <header class="top">; returns user.

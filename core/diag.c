@@ -17,7 +17,8 @@
  *                                port cannot be opened (no unit read on this bus)
  *   READ       read one unit     next found unit; DONE after the last (a watch, repeat_s:
  *                                the first again until its time is up); LOST after two units
- *                                in a row failed (the bus stopped answering)
+ *                                in a row failed (the bus stopped answering; in a watch, a
+ *                                whole pass of its units without an answer)
  *   SCAN/READ  (stop, shutdown)  LOST once the current item is done
  *   DONE/LOST/FAILED             bus_free; the session ends when every bus is here
  *
@@ -659,6 +660,16 @@ static void done_scan(int status, void *arg)
     bus_next(b);
 }
 
+/* How many units in a row must fail before the bus counts as lost. A watch keeps going
+ * through one unit's bad moment (a reply lost on a long run): its bus is lost only after a
+ * whole pass of its units without an answer. */
+static int lost_after(const diag_bus_t *b)
+{
+    if (b->s->repeat_until != 0 && b->nfound > DIAG_LOST_AFTER)
+        return (int)b->nfound;
+    return DIAG_LOST_AFTER;
+}
+
 static void done_read(int status, void *arg)
 {
     diag_work_t *w = arg;
@@ -724,7 +735,7 @@ static void done_read(int status, void *arg)
         b->units_failed++;
         s->units_failed++;
         if (!w->unknown_model) { /* an unknown model is not the bus's fault */
-            if (++b->fails_in_row >= DIAG_LOST_AFTER) {
+            if (++b->fails_in_row >= lost_after(b)) {
                 errbuf_printf(b->error, sizeof(b->error),
                               "the bus %s stopped answering: %s (%zu of %zu units read)", b->name,
                               why, b->units_read, b->nfound);
@@ -752,7 +763,7 @@ static void done_read(int status, void *arg)
     double last_wire = w->nframes > 0 ? w->frames[w->nframes - 1].wall : 0;
     work_free(w);
     store_unit(s, b, unit, last_wire);
-    if (b->fails_in_row >= DIAG_LOST_AFTER) {
+    if (b->fails_in_row >= lost_after(b)) {
         /* Replace the first unit's sentence: the bus as a whole is the story. */
         snprintf(s->reason, sizeof(s->reason), "%s", b->error);
         bus_finish(b, BUS_LOST);

@@ -567,6 +567,41 @@ class DiagFlowTest(DiagTestCase):
         self.assertIn("TC_COUNTER_RESET", codes)
         self.assertEqual(codes.count("TC_COUNTER_RESET"), 1, "only the pass that saw it go down")
 
+    def test_10_watch_rides_out_units_that_stop_answering(self):
+        """Two units that stop answering for a while (two failures in a row, which end a plain
+        session's bus) do not end a watch while another unit still answers: it reads on until
+        its time is up, reads them again once they answer, and ends partial naming them."""
+        _, _, job, _ = self.on_site_job(kind="visit")
+        settings = {"port": self.sim.rtu[0], "baud": 19200, "parity": "E", "units": [1, 2, 5],
+                    "turnaround_ms": 300, "events": 2, "repeat_s": 5}
+        t0 = time.monotonic()
+        sid = self.start(job["id"], "rtu", settings)["id"]
+        deadline = time.monotonic() + 30
+        while self.expect(self.get("/api/v1/diag/sessions/%s" % sid, "eng1"), 200,
+                          "session").get("passes", 0) < 2:
+            self.assertLess(time.monotonic(), deadline, "no second pass")
+            time.sleep(0.1)
+        try:
+            for u in ("line1/1", "line1/2"):
+                self.assertTrue(self.sim.ctl("fault %s no-answer" % u)[0])
+            time.sleep(1.5)
+        finally:
+            for u in ("line1/1", "line1/2"):
+                self.sim.ctl("clear %s" % u)
+        cleared = harness.now_utc()
+        end = self.wait_end(sid)
+        self.assertGreaterEqual(time.monotonic() - t0, 5.0, "the watch ran until its time")
+        self.assertEqual(end["status"], "partial", end)
+        self.assertIn("did not answer", end["reason"])
+        self.assertNotIn("stopped answering", end["reason"])
+        # unit 1 was read again after it answered again
+        u1 = self.unit(end, SERIAL_1)
+        hist = self.expect(self.get(query("/api/v1/diag/sessions/%s/readings" % sid,
+                                          unit=u1["id"], name="supply_voltage", limit=10000),
+                                    "eng1"), 200, "history")
+        after = [r for r in hist["items"] if harness.parse_ts(r["read_at"]) > cleared]
+        self.assertTrue(after, "unit 1 read after the fault was cleared")
+
     def test_08_checklist_templates(self):
         t = self.expect(self.get("/api/v1/diag/checklist-templates", "head"), 200, "templates")
         keys = {(i["kind"], i["key"]): i for i in t["items"]}

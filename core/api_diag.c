@@ -458,6 +458,16 @@ static void on_fail_stored(int err, PGresult *res, void *arg)
     free(arg);
 }
 
+/* Store the session that could not start as failed, with why (the reply does not wait). */
+static void fail_row(api_req_t *r, const char *id, const char *why)
+{
+    char *copy = strdup(id);
+    const char *params[] = {id, why};
+    if (copy == NULL ||
+        db_query(r->srv->db, sql_fail_start, 2, params, on_fail_stored, copy, NULL) != 0)
+        free(copy);
+}
+
 static void on_start(api_req_t *r, int err, PGresult *res)
 {
     if (err != 0 || PQntuples(res) != 1) {
@@ -499,20 +509,12 @@ static void on_start(api_req_t *r, int err, PGresult *res)
         snprintf(msg, sizeof(msg), "not built with hardware support");
 #endif
         if (rc == ACS_ECONFLICT) {
-            char *copy = strdup(id);
-            const char *params[] = {id, msg};
-            if (copy == NULL ||
-                db_query(r->srv->db, sql_fail_start, 2, params, on_fail_stored, copy, NULL) != 0)
-                free(copy);
+            fail_row(r, id, msg);
             api_problem(r, 409, "conflict", "settings", NULL, "%s", msg);
             return;
         }
         if (rc != 0) {
-            char *copy = strdup(id);
-            const char *params[] = {id, msg};
-            if (copy == NULL ||
-                db_query(r->srv->db, sql_fail_start, 2, params, on_fail_stored, copy, NULL) != 0)
-                free(copy);
+            fail_row(r, id, msg);
             api_problem(r, 503, "unavailable", NULL, NULL,
                         "the diagnostic session could not start: %s", msg);
             return;

@@ -31,8 +31,8 @@ static int check_body(api_req_t *r)
         const char *host = strncmp(url, "http://", 7) == 0    ? url + 7
                            : strncmp(url, "https://", 8) == 0 ? url + 8
                                                               : NULL;
-        int bad = host == NULL || *host == '\0' || *host == '/' || strpbrk(url, " \t\r\n") != NULL ||
-                  strchr(host, '@') != NULL;
+        int bad = host == NULL || *host == '\0' || *host == '/' ||
+                  strpbrk(url, " \t\r\n") != NULL || strchr(host, '@') != NULL;
         if (bad) {
             api_problem(r, 400, "validation", "url", NULL,
                         "field \"url\" must be an http:// or https:// URL with a host and no "
@@ -65,10 +65,10 @@ bad_events:
 
 /* The object as read: everything but the secret, plus delivery counts. */
 #define WEBHOOK_JSON(w)                                                                            \
-    "(to_jsonb(" w ") - 'secret' || jsonb_build_object('deliveries', (SELECT jsonb_build_object(" \
-    "   'pending', count(*) FILTER (WHERE d.delivered_at IS NULL AND d.gave_up_at IS NULL),"     \
-    "   'delivered', count(*) FILTER (WHERE d.delivered_at IS NOT NULL),"                        \
-    "   'gave_up', count(*) FILTER (WHERE d.gave_up_at IS NOT NULL))"                            \
+    "(to_jsonb(" w ") - 'secret' || jsonb_build_object('deliveries', (SELECT jsonb_build_object("  \
+    "   'pending', count(*) FILTER (WHERE d.delivered_at IS NULL AND d.gave_up_at IS NULL),"       \
+    "   'delivered', count(*) FILTER (WHERE d.delivered_at IS NOT NULL),"                          \
+    "   'gave_up', count(*) FILTER (WHERE d.gave_up_at IS NOT NULL))"                              \
     "   FROM webhook_delivery d WHERE d.webhook_id = " w ".id)))"
 
 static const char sql_create[] =
@@ -89,8 +89,7 @@ static const char sql_create[] =
     "             THEN 'replay' ELSE 'conflict' END, row_to_json(w)::text, w.id"
     " FROM webhook w, b WHERE w.id = (b.j->>'id')::uuid AND NOT EXISTS (SELECT 1 FROM ins)";
 
-static const char sql_get[] =
-    "SELECT " WEBHOOK_JSON("w") "::text FROM webhook w WHERE w.id = $1";
+static const char sql_get[] = "SELECT " WEBHOOK_JSON("w") "::text FROM webhook w WHERE w.id = $1";
 
 static const char sql_update[] =
     "WITH upd AS (UPDATE webhook w SET (name, url, events, secret, active, updated_at) ="
@@ -108,13 +107,14 @@ static const char sql_list[] =
     "   WHERE ($2::bigint IS NULL OR (w.created_at, w.id) < (acs_cursor_ts($2), $3::uuid))"
     "   ORDER BY w.created_at DESC, w.id DESC LIMIT $1::int + 1)"
     " SELECT json_build_object("
-    "   'items', coalesce((SELECT json_agg(" WEBHOOK_JSON("p") " ORDER BY p.created_at DESC,"
-    "                              p.id DESC)"
-    "                      FROM (SELECT * FROM page ORDER BY created_at DESC, id DESC"
-    "                            LIMIT $1::int) p), '[]'::json),"
-    "   'next_cursor', CASE WHEN (SELECT count(*) FROM page) > $1::int THEN"
-    "     (SELECT acs_cursor(p.created_at, p.id) FROM page p"
-    "      ORDER BY p.created_at DESC, p.id DESC OFFSET $1::int - 1 LIMIT 1) END)::text";
+    "   'items', coalesce((SELECT json_agg(" WEBHOOK_JSON(
+        "p") " ORDER BY p.created_at DESC,"
+             "                              p.id DESC)"
+             "                      FROM (SELECT * FROM page ORDER BY created_at DESC, id DESC"
+             "                            LIMIT $1::int) p), '[]'::json),"
+             "   'next_cursor', CASE WHEN (SELECT count(*) FROM page) > $1::int THEN"
+             "     (SELECT acs_cursor(p.created_at, p.id) FROM page p"
+             "      ORDER BY p.created_at DESC, p.id DESC OFFSET $1::int - 1 LIMIT 1) END)::text";
 
 /* Deliveries newest first; "before" pages by id. status: pending | delivered | gave_up. */
 static const char sql_deliveries[] =
@@ -159,8 +159,8 @@ static void on_redeliver(api_req_t *r, int err, PGresult *res)
         return;
     }
     if (err == 0 && (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))) {
-        api_problem(r, 404, "not-found", NULL, NULL, "webhook %s has no delivery %s",
-                    r->path[0], r->path[1]);
+        api_problem(r, 404, "not-found", NULL, NULL, "webhook %s has no delivery %s", r->path[0],
+                    r->path[1]);
         return;
     }
     api_reply_row(r, err, res, "delivery");
@@ -171,8 +171,8 @@ static int is_id(const char *s);
 static void redeliver(api_req_t *r)
 {
     if (!jv_is_uuid(r->path[0]) || !is_id(r->path[1])) {
-        api_problem(r, 404, "not-found", NULL, NULL, "webhook %s has no delivery %s",
-                    r->path[0], r->path[1]);
+        api_problem(r, 404, "not-found", NULL, NULL, "webhook %s has no delivery %s", r->path[0],
+                    r->path[1]);
         return;
     }
     const char *params[] = {r->path[0], r->path[1], r->user.id};
@@ -240,8 +240,7 @@ static void deliveries(api_req_t *r)
                     r->path[0]);
         return;
     }
-    if (api_query_check(r, allowed) != 0 ||
-        api_list_params(r, limit, &cur_ts, &cur_id) != 0 ||
+    if (api_query_check(r, allowed) != 0 || api_list_params(r, limit, &cur_ts, &cur_id) != 0 ||
         api_query_check_values(r, before, is_id, "a delivery id (a positive integer)") != 0 ||
         api_query_check_values(r, status, is_status, "one of: pending, delivered, gave_up") != 0)
         return;
@@ -251,9 +250,9 @@ static void deliveries(api_req_t *r)
 
 void api_webhooks_register(server_t *srv)
 {
-    static const api_resource_t res = {"webhook",  "/api/v1/webhooks", webhook_fields, NFIELDS,
-                                       sql_create, sql_get,            sql_update,     check_create,
-                                       NULL};
+    static const api_resource_t res = {"webhook",  "/api/v1/webhooks", webhook_fields,
+                                       NFIELDS,    sql_create,         sql_get,
+                                       sql_update, check_create,       NULL};
     static const api_route_t routes[] = {
         {"POST", "/api/v1/webhooks", ROLE_ADMIN, api_resource_create, "webhooks.create", &res},
         {"GET", "/api/v1/webhooks", ROLE_ADMIN | ROLE_HEAD, list, "webhooks.list", NULL},

@@ -226,8 +226,8 @@ int httpc_request(httpc_t *c, const char *method, const char *url, const char *h
         return ACS_ENOMEM;
     uint16_t port = h2o_url_get_port(&u);
     snprintf(q->where, sizeof(q->where), "%.*s:%u", (int)u.host.len, u.host.base, port);
-    size_t hlen = strlen(method) + u.path.len + u.authority.len + (headers ? strlen(headers) : 0) +
-                  128;
+    size_t hlen =
+        strlen(method) + u.path.len + u.authority.len + (headers ? strlen(headers) : 0) + 128;
     q->head = malloc(hlen);
     if (q->head == NULL)
         goto nomem;
@@ -256,8 +256,8 @@ int httpc_request(httpc_t *c, const char *method, const char *url, const char *h
     /* h2o fails at once, inside the call, when it cannot even create a socket: that error is
      * returned here instead of calling back. */
     q->connecting = 1;
-    h2o_http1client_connect(&q->client, q, &c->ctx, u.host, port,
-                            u.scheme == &H2O_URL_SCHEME_HTTPS, on_connect);
+    h2o_http1client_connect(&q->client, q, &c->ctx, u.host, port, u.scheme == &H2O_URL_SCHEME_HTTPS,
+                            on_connect);
     q->connecting = 0;
     if (q->sync_err != 0) {
         int err = q->sync_err;

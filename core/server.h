@@ -33,9 +33,9 @@ struct server {
     size_t routes_cap;
     metrics_t metrics;
     auth_cache_t auth;
-    cache_t *cache;   /* list responses; NULL when FIELDD_LIST_CACHE=0 */
-    sla_timer_t *sla; /* NULL when FIELDD_SLA_TIMER=0, and once shutting down */
-    sse_hub_t *sse;   /* live event streams; NULL once shutting down */
+    cache_t *cache;             /* list responses; NULL when FIELDD_LIST_CACHE=0 */
+    sla_timer_t *sla;           /* NULL when FIELDD_SLA_TIMER=0, and once shutting down */
+    sse_hub_t *sse;             /* live event streams; NULL once shutting down */
     webhook_sender_t *webhooks; /* NULL when FIELDD_WEBHOOKS=0, and once shutting down */
     uv_signal_t sigterm;
     uv_signal_t sigint;

@@ -124,8 +124,7 @@ static void sign(const char *secret, const char *body, size_t len, char out[72])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, mac,
-         &maclen);
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, mac, &maclen);
     static const char hex[] = "0123456789abcdef";
     memcpy(out, "sha256=", 7);
     for (unsigned i = 0; i < maclen && i < 32; i++) {
